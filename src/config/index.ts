@@ -1,0 +1,19 @@
+export { ConfigError } from './config-error.js';
+export { loadConfigFile, parseConfigText, validateConfig, type LoadConfigOptions } from './load-config.js';
+export {
+  gatewayConfigSchema,
+  ASYMMETRIC_ALGORITHMS,
+  type GatewayConfig,
+  type GatewayConfigInput,
+  type AuthorizationServerConfig,
+  type UpstreamConfig,
+} from './schema.js';
+export { substituteReferences, type SubstitutionSources } from './substitute.js';
+export {
+  formatKeyPath,
+  formatSourceIssue,
+  parseYamlSource,
+  type SourceIssue,
+  type SourceLocation,
+  type YamlSource,
+} from './yaml-source.js';

@@ -1,0 +1,217 @@
+import { z } from 'zod';
+
+/**
+ * The gateway configuration schema: the single source of truth for the config
+ * types, the validator and its messages, the JSON Schema for editors
+ * (`schema/gateway-config.schema.json`) and the configuration reference
+ * (`docs/configuration.md`). Unknown keys are rejected everywhere (`strictObject`),
+ * so a typo fails at start-up instead of silently meaning "default".
+ */
+
+/** Signature algorithms accepted by default: asymmetric only (RFC 8725 §3.1). */
+export const ASYMMETRIC_ALGORITHMS = [
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
+] as const;
+const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
+export const SUPPORTED_ALGORITHMS = [...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS] as const;
+
+/** A value that is a secret: never printed, never logged. Usually `${env:NAME}` or `${file:/path}`. */
+const secret = () => z.string().min(1).meta({ writeOnly: true });
+
+const httpUrl = (what: string) =>
+  z.url({ protocol: /^https?$/, error: `expected an absolute http(s) URL for ${what}` });
+
+/** RFC 7230 token: a header field name. */
+const headerName = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'expected an HTTP header name such as Authorization or X-API-Key' });
+
+const scopeToken = z
+  .string()
+  .regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { error: 'expected a scope token (RFC 6749 §3.3: no spaces or quotes)' });
+
+export const listenSchema = z
+  .strictObject({
+    host: z.string().min(1).default('127.0.0.1').describe('Address to bind. Use 0.0.0.0 in a container.'),
+    port: z.int().min(0).max(65535).default(8080).describe('TCP port; 0 picks a free port.'),
+    trustForwardedHeaders: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Trust X-Forwarded-For from the client (only behind a proxy you run). When false the gateway replaces it with the socket address.',
+      ),
+  })
+  .describe('Where the gateway listens.');
+
+export const resourceSchema = z
+  .strictObject({
+    url: httpUrl('resource.url').describe(
+      'Public canonical URL of the MCP endpoint, e.g. https://mcp.example.com/mcp. It is the PRM `resource`, the audience tokens must carry (RFC 8707) and, by its path, where MCP is served.',
+    ),
+    name: z.string().min(1).optional().describe('PRM `resource_name`: a human-readable name.'),
+    documentation: httpUrl('resource.documentation').optional().describe('PRM `resource_documentation` URL.'),
+    scopesSupported: z
+      .array(scopeToken)
+      .optional()
+      .describe('PRM `scopes_supported`. Never include offline_access. Defaults to challengeScopes.'),
+    challengeScopes: z
+      .array(scopeToken)
+      .default([])
+      .describe('Baseline scopes named in the 401 challenge: what a client needs to initialize and list.'),
+  })
+  .describe('The protected resource: this gateway\'s MCP endpoint as clients see it.');
+
+export const authorizationServerSchema = z
+  .strictObject({
+    issuer: httpUrl('issuer').describe('Issuer identifier; the token `iss` must equal it exactly.'),
+    jwksUri: httpUrl('jwksUri')
+      .optional()
+      .describe("JWKS URL. Discovered from the issuer's RFC 8414 / OpenID metadata when absent."),
+    audiences: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe(
+        'Accepted `aud` values. Default: the resource URL. Compared canonically (scheme and host case-insensitive, trailing slash ignored).',
+      ),
+    algorithms: z
+      .array(z.enum(SUPPORTED_ALGORITHMS))
+      .min(1)
+      .default([...ASYMMETRIC_ALGORITHMS])
+      .describe('Allowed JWS algorithms. HS* require sharedSecret; `none` is never accepted.'),
+    sharedSecret: secret()
+      .optional()
+      .describe('HMAC key for HS256/384/512 tokens. Only for issuers that cannot sign asymmetrically.'),
+    clockToleranceSeconds: z.int().min(0).max(300).default(30).describe('Leeway for exp/nbf/iat, in seconds.'),
+    requireAccessTokenType: z
+      .boolean()
+      .default(false)
+      .describe('Require the RFC 9068 JWT header `typ: at+jwt` (refuses ID tokens used as access tokens).'),
+    jwksRefreshIntervalSeconds: z
+      .int()
+      .min(10)
+      .default(600)
+      .describe('Background JWKS refresh period. A failed refresh keeps the known keys.'),
+    jwksCooldownSeconds: z
+      .int()
+      .min(0)
+      .default(30)
+      .describe('Minimum time between JWKS refetches triggered by an unknown `kid`.'),
+    metadataTimeoutMs: z.int().min(100).default(5000).describe('Timeout for JWKS and metadata fetches, in ms.'),
+  })
+  .describe('An authorization server whose access tokens the gateway accepts.');
+
+export const upstreamCredentialSchema = z
+  .strictObject({
+    header: headerName.describe('Header carrying the credential, e.g. Authorization or X-API-Key.'),
+    value: secret().describe('Header value, e.g. "Bearer ${env:UPSTREAM_KEY}".'),
+  })
+  .describe("The gateway's own service credential sent to the upstream (the client's token never is).");
+
+export const upstreamSchema = z
+  .strictObject({
+    url: httpUrl('upstream.url').describe('URL of the upstream MCP endpoint, e.g. http://127.0.0.1:3000/mcp.'),
+    credential: upstreamCredentialSchema.optional(),
+    connectTimeoutMs: z.int().min(1).default(5000).describe('TCP connect timeout, in ms (→ 504).'),
+    responseTimeoutMs: z
+      .int()
+      .min(1)
+      .default(60000)
+      .describe('Time to wait for the upstream response headers, in ms (→ 504). Streams, once started, are not cut.'),
+    maxConnections: z.int().min(1).default(128).describe('Keep-alive connection pool size towards the upstream.'),
+  })
+  .describe('The MCP server behind the gateway.');
+
+export const limitsSchema = z
+  .strictObject({
+    maxBodyBytes: z
+      .int()
+      .min(1024)
+      .default(4 * 1024 * 1024)
+      .describe('Largest accepted POST body, in bytes (→ 413).'),
+  })
+  .describe('Request limits.');
+
+export const tokenCacheSchema = z
+  .strictObject({
+    maxEntries: z.int().min(0).default(10000).describe('Verified tokens kept (0 disables the cache).'),
+    maxTtlSeconds: z
+      .int()
+      .min(1)
+      .default(300)
+      .describe('Longest a verified token is remembered; never beyond its `exp`.'),
+  })
+  .describe('Cache of verified tokens, keyed by a SHA-256 hash of the token.');
+
+export const shutdownSchema = z
+  .strictObject({
+    drainTimeoutMs: z
+      .int()
+      .min(0)
+      .default(10000)
+      .describe('On SIGTERM/SIGINT, how long in-flight requests and streams may finish before they are closed, in ms.'),
+  })
+  .describe('Graceful shutdown.');
+
+export const loggingSchema = z
+  .strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .describe('Operational log (JSON lines on stdout).');
+
+export const gatewayConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('Editor hint; ignored.'),
+    listen: listenSchema.prefault({}),
+    resource: resourceSchema,
+    authorizationServers: z
+      .array(authorizationServerSchema)
+      .min(1, { error: 'expected at least one authorization server' }),
+    upstream: upstreamSchema,
+    limits: limitsSchema.prefault({}),
+    tokenCache: tokenCacheSchema.prefault({}),
+    shutdown: shutdownSchema.prefault({}),
+    logging: loggingSchema.prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    config.authorizationServers.forEach((server, index) => {
+      const wantsHmac = server.algorithms.some((alg) => alg.startsWith('HS'));
+      if (wantsHmac && !server.sharedSecret) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['authorizationServers', index, 'algorithms'],
+          message: 'HS256/HS384/HS512 need authorizationServers[].sharedSecret; without it only asymmetric algorithms are allowed',
+        });
+      }
+      if (server.sharedSecret && !wantsHmac) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['authorizationServers', index, 'sharedSecret'],
+          message: 'sharedSecret is set but algorithms lists no HS256/HS384/HS512',
+        });
+      }
+    });
+    const issuers = config.authorizationServers.map((server) => server.issuer);
+    issuers.forEach((issuer, index) => {
+      if (issuers.indexOf(issuer) !== index) {
+        ctx.addIssue({ code: 'custom', path: ['authorizationServers', index, 'issuer'], message: 'duplicate issuer' });
+      }
+    });
+    const scopes = [...(config.resource.scopesSupported ?? []), ...config.resource.challengeScopes];
+    scopes.forEach((scope) => {
+      if (scope === 'offline_access') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['resource'],
+          message: 'offline_access must not be advertised or challenged for (MCP authorization spec)',
+        });
+      }
+    });
+  });
+
+/** The configuration as written (before defaults). */
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+/** The validated configuration with every default applied. */
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+export type AuthorizationServerConfig = GatewayConfig['authorizationServers'][number];
+export type UpstreamConfig = GatewayConfig['upstream'];

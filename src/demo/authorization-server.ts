@@ -1,0 +1,673 @@
+/**
+ * A real, local OAuth 2.1 authorization server for `npm run demo` and the integration tests,
+ * built on oidc-provider v9. No mocks: tokens come out of the same code paths a production
+ * oidc-provider deployment uses; only the end-user interaction (login + consent) is headless.
+ *
+ * Listens on 127.0.0.1 only. Everything (clients, grants, sessions) lives in memory.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  type CryptoKey,
+  type JWK,
+} from 'jose';
+// oidc-provider ships no type declarations and @types/oidc-provider is not a dependency;
+// the narrow interfaces below describe the part of its API this module uses. `@ts-ignore`
+// (not `@ts-expect-error`) so the line keeps compiling if declarations are added later.
+// @ts-ignore TS7016: untyped module
+import Provider, { errors as oidcErrors } from 'oidc-provider';
+
+/** Signing algorithms the demo AS can use for JWT access tokens and ID tokens. */
+export type DemoSigningAlg = 'ES256' | 'RS256';
+
+/**
+ * RFC 7591 client metadata of a pre-registered (static) client, as oidc-provider accepts it.
+ * A client_credentials-only client needs `grant_types: ['client_credentials']`,
+ * `response_types: []` and `redirect_uris: []`.
+ */
+export interface ClientMetadata {
+  client_id: string;
+  client_secret?: string;
+  grant_types?: string[];
+  response_types?: string[];
+  redirect_uris?: string[];
+  token_endpoint_auth_method?: string;
+  scope?: string;
+  [property: string]: unknown;
+}
+
+export interface DemoAuthorizationServerOptions {
+  /** TCP port; default 0 (ephemeral). The host is always 127.0.0.1. */
+  port?: number;
+  /**
+   * Resource servers (RFC 8707 resource indicators) this AS mints JWT access tokens for.
+   * The token `aud` is the resource string exactly; only these scopes can be granted for it.
+   */
+  resources: Array<{ resource: string; scopes: string[] }>;
+  /** Access token lifetime in seconds (user and client_credentials tokens); default 600. */
+  accessTokenTtlSeconds?: number;
+  /**
+   * The demo user that is logged in without a browser; default sub "demo-user".
+   * `claims` (e.g. groups, tenant) are copied into that user's access tokens.
+   */
+  user?: { sub: string; claims?: Record<string, unknown> };
+  /** Default ES256. */
+  signingAlg?: DemoSigningAlg;
+  /** Pre-registered clients, e.g. a confidential client_credentials client. */
+  clients?: ClientMetadata[];
+}
+
+export interface DemoAuthorizationServer {
+  /** e.g. http://127.0.0.1:PORT (no trailing slash) */
+  issuer: string;
+  jwksUri: string;
+  /**
+   * Generates a new signing key; new tokens are signed with it and the JWKS serves the new and
+   * all old keys. Keeps the port, the registered clients, grants and sessions.
+   */
+  rotateSigningKey(): Promise<void>;
+  /** The private key currently used for signing, so tests can craft edge-case tokens. */
+  currentSigningKey(): { key: CryptoKey; kid: string; alg: string };
+  /**
+   * Runs the full real flow: DCR of a public client, authorization code + PKCE S256 with
+   * `resource`, headless login + consent of the demo user, code → token exchange.
+   * Throws {@link DemoOAuthError} (e.g. code `invalid_target` for an unknown resource).
+   */
+  obtainUserToken(opts: { resource: string; scope: string }): Promise<{ accessToken: string; refreshToken?: string }>;
+  close(): Promise<void>;
+}
+
+/** An OAuth error returned by the demo AS (or a broken headless flow), with its wire code. */
+export class DemoOAuthError extends Error {
+  readonly code: string;
+
+  constructor(code: string, description?: string) {
+    super(description ? `${code}: ${description}` : code);
+    this.name = 'DemoOAuthError';
+    this.code = code;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The slice of oidc-provider's API used here (see node_modules/oidc-provider/lib/provider.js).
+
+type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+interface OidcGrant {
+  addOIDCScope(scope: string): void;
+  addOIDCClaims(claims: string[]): void;
+  addResourceScope(resource: string, scope: string): void;
+  save(): Promise<string>;
+}
+
+interface OidcInteraction {
+  prompt: { name: string; details: Record<string, unknown> };
+  params: Record<string, unknown>;
+  session?: { accountId?: string };
+  grantId?: string;
+}
+
+interface OidcProvider {
+  callback(): NodeListener;
+  interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<OidcInteraction>;
+  interactionFinished(
+    req: IncomingMessage,
+    res: ServerResponse,
+    result: Record<string, unknown>,
+    options: { mergeWithLastSubmission: boolean },
+  ): Promise<void>;
+  Grant: {
+    new (init: { accountId: string; clientId: string }): OidcGrant;
+    find(id: string): Promise<OidcGrant | undefined>;
+  };
+}
+
+type OidcProviderConstructor = new (issuer: string, configuration: Record<string, unknown>) => OidcProvider;
+const OidcProviderClass = Provider as unknown as OidcProviderConstructor;
+const InvalidTarget = (oidcErrors as { InvalidTarget: new (description?: string) => Error }).InvalidTarget;
+
+/** Minimal view of the oidc-provider token models handed to configuration hooks. */
+interface OidcTokenLike {
+  accountId?: string;
+}
+interface OidcClientLike {
+  clientAuthMethod: string;
+  redirectUris: string[];
+  grantTypeAllowed(grantType: string): boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+const HOST = '127.0.0.1';
+const INTERACTION_PATH = '/interaction/';
+/** MCP 2025-03-26 clients fall back to /authorize, /token, /register without AS metadata. */
+const ROUTES = { authorization: '/authorize', token: '/token', registration: '/register', jwks: '/jwks' };
+const REFRESH_TOKEN_TTL_SECONDS = 24 * 60 * 60;
+const SESSION_TTL_SECONDS = 60 * 60;
+const INTERACTION_TTL_SECONDS = 10 * 60;
+/** oidc-provider's default clockTolerance; stored artifacts outlive their exp by this much, as in its MemoryAdapter. */
+const STORAGE_GRACE_SECONDS = 15;
+
+interface Settings {
+  port: number;
+  resources: ReadonlyMap<string, readonly string[]>;
+  accessTokenTtlSeconds: number;
+  user: { sub: string; claims: Record<string, unknown> };
+  signingAlg: DemoSigningAlg;
+  clients: readonly ClientMetadata[];
+}
+
+/** Checks the options once, at start-up, with messages that name the option. */
+function resolveSettings(opts: DemoAuthorizationServerOptions): Settings {
+  const port = opts.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new TypeError('"port" option must be an integer between 0 and 65535');
+  }
+  const accessTokenTtlSeconds = opts.accessTokenTtlSeconds ?? 600;
+  if (!Number.isInteger(accessTokenTtlSeconds) || accessTokenTtlSeconds <= 0) {
+    throw new TypeError('"accessTokenTtlSeconds" option must be a positive integer (seconds)');
+  }
+  const signingAlg = opts.signingAlg ?? 'ES256';
+  if (signingAlg !== 'ES256' && signingAlg !== 'RS256') {
+    throw new TypeError('"signingAlg" option must be "ES256" or "RS256"');
+  }
+  if (!Array.isArray(opts.resources) || opts.resources.length === 0) {
+    throw new TypeError('"resources" option must list at least one resource, e.g. [{ resource: "http://127.0.0.1:3000/mcp", scopes: ["mcp:read"] }]');
+  }
+  const resources = new Map<string, readonly string[]>();
+  opts.resources.forEach(({ resource, scopes }, index) => {
+    const url = URL.canParse(resource) ? new URL(resource) : undefined;
+    if (!url || url.hash || resource.includes('#')) {
+      throw new TypeError(`"resources[${index}].resource" must be an absolute URI without a fragment (RFC 8707 §2)`);
+    }
+    // oidc-provider answers access_denied when no scope at all gets granted, so a resource
+    // without scopes could never receive a user token.
+    if (!Array.isArray(scopes) || scopes.length === 0) {
+      throw new TypeError(`"resources[${index}].scopes" must list at least one scope, e.g. ["mcp:read"]`);
+    }
+    if (!scopes.every((scope) => /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(scope))) {
+      throw new TypeError(`"resources[${index}].scopes" must be scope tokens without spaces (RFC 6749 §3.3)`);
+    }
+    resources.set(resource, [...scopes]);
+  });
+  const user = { sub: opts.user?.sub ?? 'demo-user', claims: { ...opts.user?.claims } };
+  return { port, resources, accessTokenTtlSeconds, user, signingAlg, clients: opts.clients ?? [] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signing keys
+
+interface SigningKey {
+  privateKey: CryptoKey;
+  /** Private JWK with kid/alg/use, as oidc-provider's `jwks` option expects it. */
+  jwk: JWK;
+  kid: string;
+  alg: DemoSigningAlg;
+}
+
+/** The kid is the RFC 7638 thumbprint, so it is unique per key without bookkeeping. */
+async function createSigningKey(alg: DemoSigningAlg): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  const kid = await calculateJwkThumbprint(await exportJWK(publicKey));
+  const jwk = { ...(await exportJWK(privateKey)), kid, alg, use: 'sig' };
+  return { privateKey, jwk, kid, alg };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storage
+
+interface StoredPayload {
+  grantId?: string;
+  uid?: string;
+  userCode?: string;
+  consumed?: number;
+  [key: string]: unknown;
+}
+
+/**
+ * oidc-provider's Adapter contract over one Map shared by every Provider instance built for this
+ * server, so DCR clients, grants, sessions and codes survive the Provider swap done by key
+ * rotation. oidc-provider's own MemoryAdapter is not a public export and its default instance
+ * is process-global (shared between two demo servers in one test run). Entries expire lazily.
+ */
+function createMemoryAdapterClass() {
+  const store = new Map<string, { payload: StoredPayload; expiresAtMs: number }>();
+
+  function read(key: string): StoredPayload | undefined {
+    const entry = store.get(key);
+    if (entry && entry.expiresAtMs <= Date.now()) {
+      store.delete(key);
+      return undefined;
+    }
+    return entry?.payload;
+  }
+
+  function findWhere(prefix: string, matches: (payload: StoredPayload) => boolean): StoredPayload | undefined {
+    for (const key of store.keys()) {
+      const payload = key.startsWith(prefix) ? read(key) : undefined;
+      if (payload && matches(payload)) return payload;
+    }
+    return undefined;
+  }
+
+  return class DemoMemoryAdapter {
+    readonly #prefix: string;
+
+    constructor(model: string) {
+      this.#prefix = `${model}:`;
+    }
+
+    async upsert(id: string, payload: StoredPayload, expiresInSeconds?: number): Promise<void> {
+      const expiresAtMs = expiresInSeconds === undefined
+        ? Infinity
+        : Date.now() + (expiresInSeconds + STORAGE_GRACE_SECONDS) * 1000;
+      store.set(this.#prefix + id, { payload, expiresAtMs });
+    }
+
+    async find(id: string): Promise<StoredPayload | undefined> {
+      return read(this.#prefix + id);
+    }
+
+    async findByUid(uid: string): Promise<StoredPayload | undefined> {
+      return findWhere(this.#prefix, (payload) => payload.uid === uid);
+    }
+
+    async findByUserCode(userCode: string): Promise<StoredPayload | undefined> {
+      return findWhere(this.#prefix, (payload) => payload.userCode === userCode);
+    }
+
+    async consume(id: string): Promise<void> {
+      const payload = read(this.#prefix + id);
+      if (payload) payload.consumed = Math.floor(Date.now() / 1000);
+    }
+
+    async destroy(id: string): Promise<void> {
+      store.delete(this.#prefix + id);
+    }
+
+    /** Called on refresh token reuse, code replay and grant revocation: drop every artifact. */
+    async revokeByGrantId(grantId: string): Promise<void> {
+      for (const [key, { payload }] of store) {
+        if (payload.grantId === grantId) store.delete(key);
+      }
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Provider configuration
+
+interface ProviderInputs {
+  settings: Settings;
+  keys: readonly SigningKey[];
+  adapter: ReturnType<typeof createMemoryAdapterClass>;
+  cookieKeys: readonly string[];
+}
+
+/**
+ * Every hook and TTL oidc-provider would otherwise default with a "you SHOULD/MUST change it"
+ * notice is set explicitly, so the demo starts quietly.
+ */
+function buildProviderConfiguration({ settings, keys, adapter, cookieKeys }: ProviderInputs): Record<string, unknown> {
+  const { resources, user, signingAlg, accessTokenTtlSeconds } = settings;
+  return {
+    adapter,
+    // The first key wins: oidc-provider's keystore picks the first key matching alg + use.
+    jwks: { keys: keys.map((key) => key.jwk) },
+    // Static clients are re-read for every Provider instance; copies, because oidc-provider mutates them.
+    clients: settings.clients.map((client) => structuredClone(client)),
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      id_token_signed_response_alg: signingAlg,
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    // Shared by every Provider instance so session/interaction cookies survive key rotation.
+    cookies: { keys: [...cookieKeys] },
+    // OAuth 2.1: code flow only. `offline_access` is deliberately absent (see issueRefreshToken).
+    responseTypes: ['code'],
+    // Resource scopes are listed too: dynamic registration (RFC 7591) refuses a client
+    // `scope` the AS does not know, and the MCP SDK registers with the challenged scope.
+    scopes: ['openid', ...new Set([...resources.values()].flat())],
+    routes: ROUTES,
+    pkce: { required: () => true },
+    findAccount: async (_ctx: unknown, sub: string) =>
+      sub === user.sub ? { accountId: sub, claims: async () => ({ ...user.claims, sub }) } : undefined,
+    extraTokenClaims: async (_ctx: unknown, token: OidcTokenLike) =>
+      token.accountId === user.sub && Object.keys(user.claims).length > 0 ? { ...user.claims } : undefined,
+    // MCP clients never ask for offline_access; any client registered for the refresh_token
+    // grant (the MCP SDK registers for it) gets one. A non-default hook also makes oidc-provider
+    // advertise refresh_token in grant_types_supported.
+    issueRefreshToken: async (_ctx: unknown, client: OidcClientLike) => client.grantTypeAllowed('refresh_token'),
+    // Tokens outlive the (throwaway, headless) browser session.
+    expiresWithSession: async () => false,
+    interactions: { url: async (_ctx: unknown, interaction: { uid: string }) => `${INTERACTION_PATH}${interaction.uid}` },
+    clientBasedCORS: (_ctx: unknown, origin: string, client: OidcClientLike) =>
+      client.clientAuthMethod === 'none' && client.redirectUris.some((uri) => URL.parse(uri)?.origin === origin),
+    renderError: async (ctx: { type: string; body: unknown }, out: Record<string, string>) => {
+      ctx.type = 'json';
+      ctx.body = { error: out.error, error_description: out.error_description };
+    },
+    ttl: {
+      AccessToken: accessTokenTtlSeconds,
+      ClientCredentials: accessTokenTtlSeconds,
+      IdToken: accessTokenTtlSeconds,
+      RefreshToken: REFRESH_TOKEN_TTL_SECONDS,
+      Grant: REFRESH_TOKEN_TTL_SECONDS,
+      Session: SESSION_TTL_SECONDS,
+      Interaction: INTERACTION_TTL_SECONDS,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: { enabled: false },
+      registration: { enabled: true },
+      clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        // With a single configured resource, a client that omits `resource` still gets an audience.
+        defaultResource: async (_ctx: unknown, _client: unknown, oneOf?: string[]) =>
+          oneOf ?? (resources.size === 1 ? [...resources.keys()][0] : undefined),
+        // RFC 8707 §2.2: the token request may omit `resource`; reuse the one bound to the code.
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx: unknown, resource: string) => {
+          const scopes = resources.get(resource);
+          if (!scopes) throw new InvalidTarget('unknown resource indicator');
+          return {
+            scope: scopes.join(' '),
+            audience: resource,
+            accessTokenFormat: 'jwt',
+            accessTokenTTL: accessTokenTtlSeconds,
+            jwt: { sign: { alg: signingAlg } },
+          };
+        },
+      },
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Headless interactions (login + consent of the demo user)
+
+/** Grants what the consent prompt reports as missing: OIDC scopes/claims and resource scopes. */
+async function saveConsentGrant(provider: OidcProvider, interaction: OidcInteraction, accountId: string): Promise<string> {
+  const { details } = interaction.prompt;
+  const clientId = String(interaction.params.client_id);
+  const grant = (interaction.grantId && (await provider.Grant.find(interaction.grantId)))
+    || new provider.Grant({ accountId, clientId });
+  const missingOIDCScope = details.missingOIDCScope as string[] | undefined;
+  const missingOIDCClaims = details.missingOIDCClaims as string[] | undefined;
+  const missingResourceScopes = details.missingResourceScopes as Record<string, string[]> | undefined;
+  if (missingOIDCScope) grant.addOIDCScope(missingOIDCScope.join(' '));
+  if (missingOIDCClaims) grant.addOIDCClaims(missingOIDCClaims);
+  for (const [resource, scopes] of Object.entries(missingResourceScopes ?? {})) {
+    grant.addResourceScope(resource, scopes.join(' '));
+  }
+  return grant.save();
+}
+
+/** GET /interaction/:uid — logs the demo user in, or consents for them, then resumes. */
+async function completeInteraction(
+  provider: OidcProvider,
+  userSub: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const interaction = await provider.interactionDetails(req, res);
+  switch (interaction.prompt.name) {
+    case 'login':
+      return provider.interactionFinished(req, res, { login: { accountId: userSub } }, { mergeWithLastSubmission: false });
+    case 'consent': {
+      const grantId = await saveConsentGrant(provider, interaction, interaction.session?.accountId ?? userSub);
+      return provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+    }
+    default:
+      return provider.interactionFinished(
+        req,
+        res,
+        { error: 'access_denied', error_description: 'the demo AS only handles login and consent prompts' },
+        { mergeWithLastSubmission: false },
+      );
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: Record<string, unknown>): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+/** Routes /interaction/* to the headless handler and everything else to the current Provider. */
+function createRequestListener(
+  getProvider: () => { provider: OidcProvider; listener: NodeListener } | undefined,
+  userSub: string,
+): NodeListener {
+  return function routeDemoAuthorizationRequest(req, res) {
+    const current = getProvider();
+    if (!current) {
+      // Only between listen() and the first Provider, whose issuer needs the bound port.
+      sendJson(res, 503, { error: 'temporarily_unavailable' });
+      return;
+    }
+    const { provider, listener } = current;
+    if (!req.url?.startsWith(INTERACTION_PATH)) {
+      listener(req, res);
+      return;
+    }
+    if (req.method !== 'GET') {
+      sendJson(res, 405, { error: 'invalid_request', error_description: 'interactions are GET only' });
+      return;
+    }
+    completeInteraction(provider, userSub, req, res).catch((err: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      // oidc-provider errors (e.g. SessionNotFound for a missing cookie) carry their wire code.
+      const code = (err as { error?: unknown }).error;
+      sendJson(res, 400, { error: typeof code === 'string' ? code : 'server_error' });
+    });
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, HOST, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** Starts the demo AS on 127.0.0.1. Rejects on invalid options (TypeError) or a busy port. */
+export async function startDemoAuthorizationServer(opts: DemoAuthorizationServerOptions): Promise<DemoAuthorizationServer> {
+  const settings = resolveSettings(opts);
+  const adapter = createMemoryAdapterClass();
+  const cookieKeys = [randomBytes(32).toString('base64url')];
+  let keys: SigningKey[] = [await createSigningKey(settings.signingAlg)];
+  let current: { provider: OidcProvider; listener: NodeListener } | undefined;
+
+  const server = createServer(createRequestListener(() => current, settings.user.sub));
+  const port = await listen(server, settings.port);
+  const issuer = `http://${HOST}:${port}`;
+
+  function installProvider(): void {
+    const provider = new OidcProviderClass(issuer, buildProviderConfiguration({ settings, keys, adapter, cookieKeys }));
+    current = { provider, listener: provider.callback() };
+  }
+  try {
+    installProvider();
+  } catch (err) {
+    await new Promise((resolve) => server.close(resolve));
+    throw err;
+  }
+
+  return {
+    issuer,
+    jwksUri: `${issuer}${ROUTES.jwks}`,
+    async rotateSigningKey() {
+      keys = [await createSigningKey(settings.signingAlg), ...keys];
+      installProvider();
+    },
+    currentSigningKey() {
+      const [key] = keys as [SigningKey];
+      return { key: key.privateKey, kid: key.kid, alg: key.alg };
+    },
+    obtainUserToken: (request) => runUserTokenFlow(issuer, request),
+    close() {
+      if (!server.listening) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clients of the demo AS: headless authorization and the obtainUserToken flow
+
+const MAX_REDIRECTS = 10;
+
+function isRedirect(status: number): boolean {
+  return status >= 300 && status < 400;
+}
+
+function sameEndpoint(a: URL, b: URL): boolean {
+  return a.origin === b.origin && a.pathname === b.pathname;
+}
+
+/** Remembers cookies by name for the AS origin only; enough for oidc-provider's short flow. */
+function storeCookies(jar: Map<string, string>, response: Response): void {
+  for (const line of response.headers.getSetCookie()) {
+    const [pair = ''] = line.split(';', 1);
+    const eq = pair.indexOf('=');
+    if (eq <= 0) continue;
+    const name = pair.slice(0, eq).trim();
+    const value = pair.slice(eq + 1).trim();
+    if (value) jar.set(name, value);
+    else jar.delete(name);
+  }
+}
+
+function cookieHeader(jar: Map<string, string>): string {
+  return [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
+}
+
+async function readOAuthError(response: Response): Promise<DemoOAuthError> {
+  const body = (await response.json().catch(() => ({}))) as { error?: unknown; error_description?: unknown };
+  const code = typeof body.error === 'string' ? body.error : 'unexpected_response';
+  const description = typeof body.error_description === 'string' ? body.error_description : `HTTP ${response.status}`;
+  return new DemoOAuthError(code, description);
+}
+
+/**
+ * Follows an authorization URL headlessly (GET, cookies carried across redirects; the demo AS
+ * logs the demo user in and consents) until the redirect to `redirectUri`, and returns the
+ * code, state and RFC 9207 iss from it. Throws {@link DemoOAuthError} with the AS's error code
+ * when the AS redirects back with an error (e.g. invalid_target) or answers without a redirect.
+ */
+export async function completeAuthorizationHeadless(
+  authorizationUrl: URL | string,
+  redirectUri: string,
+): Promise<{ code: string; state?: string; iss?: string }> {
+  const target = new URL(redirectUri);
+  const jar = new Map<string, string>();
+  let url = new URL(authorizationUrl);
+  const asOrigin = url.origin;
+
+  for (let hop = 0; hop < MAX_REDIRECTS; hop += 1) {
+    const headers: Record<string, string> = url.origin === asOrigin && jar.size ? { cookie: cookieHeader(jar) } : {};
+    const response = await fetch(url, { redirect: 'manual', headers });
+    if (url.origin === asOrigin) storeCookies(jar, response);
+    const location = response.headers.get('location');
+    if (!isRedirect(response.status) || !location) {
+      throw await readOAuthError(response);
+    }
+    await response.body?.cancel();
+    url = new URL(location, url);
+    if (!sameEndpoint(url, target)) continue;
+
+    const params = url.searchParams;
+    const error = params.get('error');
+    if (error) throw new DemoOAuthError(error, params.get('error_description') ?? undefined);
+    const code = params.get('code');
+    if (!code) throw new DemoOAuthError('invalid_response', 'redirect without code or error');
+    return { code, state: params.get('state') ?? undefined, iss: params.get('iss') ?? undefined };
+  }
+  throw new DemoOAuthError('too_many_redirects', `no redirect to ${target.origin}${target.pathname} after ${MAX_REDIRECTS} hops`);
+}
+
+/** Never dereferenced: the headless flow stops at the redirect. */
+const FLOW_REDIRECT_URI = 'http://127.0.0.1/callback';
+
+async function postForm(url: string, form: Record<string, string>): Promise<Record<string, unknown>> {
+  const response = await fetch(url, { method: 'POST', body: new URLSearchParams(form) });
+  if (!response.ok) throw await readOAuthError(response);
+  return (await response.json()) as Record<string, unknown>;
+}
+
+/** RFC 7591 registration of a public client, the way the MCP SDK registers. */
+async function registerPublicClient(issuer: string): Promise<string> {
+  const response = await fetch(`${issuer}${ROUTES.registration}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      client_name: 'demo-authorization-server test client',
+      redirect_uris: [FLOW_REDIRECT_URI],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    }),
+  });
+  if (response.status !== 201) throw await readOAuthError(response);
+  const { client_id: clientId } = (await response.json()) as { client_id: string };
+  return clientId;
+}
+
+async function runUserTokenFlow(
+  issuer: string,
+  { resource, scope }: { resource: string; scope: string },
+): Promise<{ accessToken: string; refreshToken?: string }> {
+  const clientId = await registerPublicClient(issuer);
+  const codeVerifier = randomBytes(32).toString('base64url');
+  const state = randomBytes(16).toString('base64url');
+  const authorizationUrl = new URL(`${issuer}${ROUTES.authorization}`);
+  authorizationUrl.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: FLOW_REDIRECT_URI,
+    code_challenge: createHash('sha256').update(codeVerifier).digest('base64url'),
+    code_challenge_method: 'S256',
+    scope,
+    resource,
+    state,
+  }).toString();
+
+  const result = await completeAuthorizationHeadless(authorizationUrl, FLOW_REDIRECT_URI);
+  if (result.state !== state) throw new DemoOAuthError('invalid_response', 'state mismatch');
+  // RFC 9207: the iss response parameter must name this AS.
+  if (result.iss !== undefined && result.iss !== issuer) throw new DemoOAuthError('invalid_response', 'iss mismatch');
+
+  const tokens = await postForm(`${issuer}${ROUTES.token}`, {
+    grant_type: 'authorization_code',
+    code: result.code,
+    redirect_uri: FLOW_REDIRECT_URI,
+    code_verifier: codeVerifier,
+    client_id: clientId,
+    resource,
+  });
+  if (typeof tokens.access_token !== 'string') throw new DemoOAuthError('invalid_response', 'no access_token');
+  return {
+    accessToken: tokens.access_token,
+    ...(typeof tokens.refresh_token === 'string' ? { refreshToken: tokens.refresh_token } : {}),
+  };
+}

@@ -1,0 +1,2 @@
+export * from './challenge.js';
+export * from './protected-resource-metadata.js';

@@ -1,0 +1,91 @@
+import type { GatewayErrorCode } from './gateway-error.js';
+
+export interface ErrorMapping {
+  status: number;
+  /** RFC 6750 error code for the `WWW-Authenticate` challenge, when the error is an auth failure. */
+  oauthError?: 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+  /** Whether a `WWW-Authenticate: Bearer` challenge accompanies the response. */
+  challenge: boolean;
+  /** JSON-RPC 2.0 error code used in bodies on the MCP endpoint. */
+  jsonRpcCode: number;
+  /** Default client-facing message: fixed text, free of `"` and `=` so naive challenge parsers cope. */
+  message: string;
+}
+
+/**
+ * JSON-RPC codes: -32700/-32600/-32603 are JSON-RPC 2.0's own; -32020 is the
+ * 2026-07-28 MCP `HeaderMismatch`; -32001 is used for authentication and
+ * authorization failures (implementation-defined server error range, as the
+ * MCP SDK does for its own auth errors).
+ */
+export const ERROR_TABLE = {
+  token_missing: { status: 401, challenge: true, jsonRpcCode: -32001, message: 'Authentication required' },
+  token_invalid: {
+    status: 401,
+    oauthError: 'invalid_token',
+    challenge: true,
+    jsonRpcCode: -32001,
+    message: 'The access token is invalid',
+  },
+  token_in_query: {
+    status: 400,
+    oauthError: 'invalid_request',
+    challenge: true,
+    jsonRpcCode: -32600,
+    message: 'Access tokens are accepted only in the Authorization header',
+  },
+  insufficient_scope: {
+    status: 403,
+    oauthError: 'insufficient_scope',
+    challenge: true,
+    jsonRpcCode: -32001,
+    message: 'The access token lacks a required scope',
+  },
+  parse_error: { status: 400, challenge: false, jsonRpcCode: -32700, message: 'Parse error' },
+  invalid_request: { status: 400, challenge: false, jsonRpcCode: -32600, message: 'Invalid request' },
+  header_mismatch: {
+    status: 400,
+    challenge: false,
+    jsonRpcCode: -32020,
+    message: 'Request headers do not match the request body',
+  },
+  body_too_large: { status: 413, challenge: false, jsonRpcCode: -32600, message: 'Request body too large' },
+  unsupported_media_type: {
+    status: 415,
+    challenge: false,
+    jsonRpcCode: -32600,
+    message: 'Content-Type must be application/json',
+  },
+  method_not_allowed: { status: 405, challenge: false, jsonRpcCode: -32600, message: 'Method not allowed' },
+  not_found: { status: 404, challenge: false, jsonRpcCode: -32600, message: 'Not found' },
+  forbidden_origin: { status: 403, challenge: false, jsonRpcCode: -32600, message: 'Origin not allowed' },
+  upstream_unreachable: {
+    status: 502,
+    challenge: false,
+    jsonRpcCode: -32603,
+    message: 'The upstream MCP server is unreachable',
+  },
+  upstream_timeout: {
+    status: 504,
+    challenge: false,
+    jsonRpcCode: -32603,
+    message: 'The upstream MCP server did not answer in time',
+  },
+  upstream_auth_failed: {
+    status: 502,
+    challenge: false,
+    jsonRpcCode: -32603,
+    message: 'The upstream MCP server refused the gateway credential',
+  },
+  service_unavailable: {
+    status: 503,
+    challenge: false,
+    jsonRpcCode: -32603,
+    message: 'The gateway is temporarily unavailable',
+  },
+  internal: { status: 500, challenge: false, jsonRpcCode: -32603, message: 'Internal error' },
+} as const satisfies Record<GatewayErrorCode, ErrorMapping>;
+
+export function mappingFor(code: GatewayErrorCode): ErrorMapping {
+  return ERROR_TABLE[code];
+}

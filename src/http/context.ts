@@ -1,0 +1,18 @@
+import type { HttpBindings } from '@hono/node-server';
+import type { Principal } from '../auth/index.js';
+import type { JsonRpcBody } from '../jsonrpc/index.js';
+
+/** Typed once for the whole app (hono's `ContextVariableMap`), so handlers need no casts. */
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** The authenticated caller, set by `authenticate`. */
+    principal: Principal;
+    /** The parsed POST body, set by `readJsonRpc`. */
+    rpcBody: JsonRpcBody;
+    /** The POST body bytes, forwarded as received. */
+    rawBody: Buffer;
+  }
+}
+
+/** Hono environment: the node:http request and response are reachable for zero-copy forwarding. */
+export type GatewayEnv = { Bindings: Partial<HttpBindings> };

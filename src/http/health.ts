@@ -1,0 +1,20 @@
+import type { IssuerKeys, IssuerKeysState } from '../auth/index.js';
+
+/** What `/readyz` reports: ready when every issuer's keys were fetched once and we are not draining. */
+export interface Readiness {
+  ready: boolean;
+  draining: boolean;
+  authorizationServers: Record<string, IssuerKeysState>;
+}
+
+export interface ReadinessSource {
+  issuers: readonly IssuerKeys[];
+  isDraining: () => boolean;
+}
+
+export function buildReadiness({ issuers, isDraining }: ReadinessSource): Readiness {
+  const authorizationServers = Object.fromEntries(issuers.map((keys) => [keys.issuer, keys.state]));
+  const keysReady = issuers.every((keys) => keys.state.status === 'ready');
+  const draining = isDraining();
+  return { ready: keysReady && !draining, draining, authorizationServers };
+}

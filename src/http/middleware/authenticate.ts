@@ -1,0 +1,25 @@
+import type { MiddlewareHandler } from 'hono';
+import { extractBearerToken, hasQueryToken, type TokenVerifier } from '../../auth/index.js';
+import { GatewayError } from '../../errors/index.js';
+import type { GatewayEnv } from '../context.js';
+import { readHeader, readSearch } from '../request-headers.js';
+
+/**
+ * Authenticates every request to the MCP endpoint from its `Authorization`
+ * header, and only from there. A token in the query string is refused: alone it
+ * counts as no token (the challenge says where to put it), next to a header it is
+ * a malformed request (RFC 6750 §2: one method only). Sessions are never
+ * authentication: every request is verified (the verified-token cache makes that cheap).
+ */
+export function createAuthenticate(verifier: TokenVerifier): MiddlewareHandler<GatewayEnv> {
+  return async function authenticate(c, next) {
+    const header = readHeader(c, 'authorization');
+    if (hasQueryToken(readSearch(c))) {
+      throw new GatewayError(header === undefined ? 'token_missing' : 'token_in_query', {
+        detail: 'access_token in the query string',
+      });
+    }
+    c.set('principal', await verifier.verify(extractBearerToken(header)));
+    await next();
+  };
+}

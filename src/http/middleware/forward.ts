@@ -1,0 +1,20 @@
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { MiddlewareHandler } from 'hono';
+import { GatewayError } from '../../errors/index.js';
+import type { Forwarder } from '../../proxy/index.js';
+import type { GatewayEnv } from '../context.js';
+
+/**
+ * The last step: hand the node request/response to the forwarder, which streams
+ * the upstream response straight into the socket (no WHATWG stream in between).
+ */
+export function createForward(forwarder: Forwarder): MiddlewareHandler<GatewayEnv> {
+  return async function forward(c) {
+    const { incoming, outgoing } = c.env ?? {};
+    if (!incoming || !outgoing) {
+      throw new GatewayError('internal', { detail: 'forwarding needs the node:http request and response' });
+    }
+    await forwarder.forward({ incoming, outgoing, body: c.req.method === 'POST' ? c.get('rawBody') : undefined });
+    return RESPONSE_ALREADY_SENT;
+  };
+}

@@ -1,0 +1,65 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { Logger } from '../log/index.js';
+import type { GatewayEnv } from './context.js';
+
+export interface ListeningServer {
+  server: Server;
+  /** e.g. http://127.0.0.1:8080 */
+  origin: string;
+  port: number;
+  /**
+   * Graceful stop: refuse new connections, let in-flight requests finish for up
+   * to `drainTimeoutMs`, then close whatever is left (long-lived SSE streams).
+   */
+  close(drainTimeoutMs: number): Promise<void>;
+}
+
+/** Serves a Hono app on node:http, bound to `host:port`. */
+export async function listen(app: Hono<GatewayEnv>, { host, port, logger }: { host: string; port: number; logger: Logger }): Promise<ListeningServer> {
+  const listener = getRequestListener(app.fetch, {
+    // Keep the process-wide Request/Response untouched: other code in the
+    // process (jose, undici, embedders) uses the real ones.
+    overrideGlobalObjects: false,
+    errorHandler: (error) => {
+      logger.error({ err: error }, 'unhandled error in request listener');
+      return new Response(null, { status: 500 });
+    },
+  });
+  const server = createServer(
+    {
+      // Slow-client protection: a client must finish its headers, and its whole
+      // request, within these limits.
+      headersTimeout: 20_000,
+      requestTimeout: 60_000,
+      keepAliveTimeout: 65_000,
+    },
+    listener,
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const displayHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    server,
+    port: address.port,
+    origin: `http://${displayHost}:${address.port}`,
+    close: (drainTimeoutMs) => closeGracefully(server, drainTimeoutMs),
+  };
+}
+
+async function closeGracefully(server: Server, drainTimeoutMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), drainTimeoutMs);
+  timer.unref();
+  await closed;
+  clearTimeout(timer);
+}

@@ -1,0 +1,145 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import type { Transform } from 'node:stream';
+import { Pool, type Dispatcher } from 'undici';
+import type { UpstreamConfig } from '../config/index.js';
+import { GatewayError } from '../errors/index.js';
+import { buildClientHeaders, buildUpstreamHeaders } from './forward-headers.js';
+import { classifyUpstreamError, isAbort } from './upstream-error.js';
+
+/** What happened to a forwarded request, for audit and metrics. */
+export interface ForwardOutcome {
+  /** Status sent to the client. */
+  status: number;
+  /** Time until the upstream's response headers arrived, in ms. */
+  upstreamHeadersMs: number;
+  /** False when the stream ended early: client gone, or the upstream broke mid-response. */
+  completed: boolean;
+}
+
+export interface ForwardRequest {
+  incoming: IncomingMessage;
+  outgoing: ServerResponse;
+  /** The POST body as received (forwarded byte for byte), or undefined for GET/DELETE. */
+  body: Buffer | undefined;
+  /**
+   * Transforms the response body on its way to the client (list filtering,
+   * outcome extraction). Called once the upstream headers are known; returning
+   * none streams the body through untouched.
+   */
+  responseTransforms?: (status: number, headers: Record<string, string | string[]>) => Transform[];
+}
+
+export interface Forwarder {
+  /**
+   * Sends the request upstream and streams the response back. Rejects with a
+   * `GatewayError` only while nothing was sent to the client yet; later failures
+   * end the client stream and are reported in the outcome.
+   */
+  forward(request: ForwardRequest): Promise<ForwardOutcome>;
+  close(): Promise<void>;
+}
+
+export interface ForwarderOptions {
+  upstream: UpstreamConfig;
+  trustForwardedHeaders: boolean;
+  /** The public resource URL, for X-Forwarded-Proto/Host. */
+  publicUrl: string;
+  /** Lowercased request headers never sent upstream besides the built-in list. */
+  dropRequestHeaders?: ReadonlySet<string>;
+}
+
+/**
+ * The forwarding step, on an undici keep-alive pool (chosen over
+ * http-proxy-middleware by measurement: docs/decisions/0001-forwarding-with-undici.md).
+ */
+export function createForwarder(options: ForwarderOptions): Forwarder {
+  const upstreamUrl = new URL(options.upstream.url);
+  const publicUrl = new URL(options.publicUrl);
+  const pool = new Pool(upstreamUrl.origin, {
+    connections: options.upstream.maxConnections,
+    connect: { timeout: options.upstream.connectTimeoutMs },
+    headersTimeout: options.upstream.responseTimeoutMs,
+    // SSE streams may stay quiet for a long time; idle limits belong to the
+    // client-facing side, not to the upstream socket.
+    bodyTimeout: 0,
+    keepAliveTimeout: 30_000,
+  });
+  const credential = options.upstream.credential
+    ? { header: options.upstream.credential.header.toLowerCase(), value: options.upstream.credential.value }
+    : undefined;
+  const headerContext = {
+    credential,
+    trustForwardedHeaders: options.trustForwardedHeaders,
+    publicProto: publicUrl.protocol.slice(0, -1),
+    publicHost: publicUrl.host,
+    ...(options.dropRequestHeaders ? { alsoDrop: options.dropRequestHeaders } : {}),
+  };
+
+  async function forward({ incoming, outgoing, body, responseTransforms }: ForwardRequest): Promise<ForwardOutcome> {
+    const abort = new AbortController();
+    const onClientClose = () => {
+      if (!outgoing.writableFinished) abort.abort();
+    };
+    outgoing.once('close', onClientClose);
+
+    const started = performance.now();
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await pool.request({
+        method: incoming.method as Dispatcher.HttpMethod,
+        path: upstreamPath(upstreamUrl, incoming.url),
+        headers: buildUpstreamHeaders(incoming.headers, { ...headerContext, remoteAddress: incoming.socket.remoteAddress }),
+        body: body ?? null,
+        signal: abort.signal,
+      });
+    } catch (error) {
+      outgoing.off('close', onClientClose);
+      if (isAbort(error)) return { status: 499, upstreamHeadersMs: performance.now() - started, completed: false };
+      throw classifyUpstreamError(error);
+    }
+    const upstreamHeadersMs = performance.now() - started;
+
+    if (response.statusCode === 401) {
+      // The upstream refused *our* credential. Passing its 401 on would make the
+      // client start an OAuth flow against the wrong party.
+      response.body.resume();
+      outgoing.off('close', onClientClose);
+      throw new GatewayError('upstream_auth_failed', { detail: 'upstream answered 401 to the gateway credential' });
+    }
+
+    const headers = buildClientHeaders(response.headers);
+    const transforms = responseTransforms?.(response.statusCode, headers) ?? [];
+    if (transforms.length > 0) delete headers['content-length'];
+    outgoing.writeHead(response.statusCode, headers);
+    // Send the headers now: an SSE stream may stay silent for a while and the
+    // client should know the stream is open.
+    if (isEventStream(headers)) outgoing.flushHeaders();
+
+    try {
+      await pipeline([response.body, ...transforms, outgoing] as NodeJS.ReadWriteStream[]);
+      return { status: response.statusCode, upstreamHeadersMs, completed: true };
+    } catch {
+      // Client gone or upstream reset mid-stream: the status line is already
+      // out, so the only honest signal left is to cut the stream.
+      if (!outgoing.destroyed) outgoing.destroy();
+      return { status: response.statusCode, upstreamHeadersMs, completed: false };
+    } finally {
+      outgoing.off('close', onClientClose);
+    }
+  }
+
+  return { forward, close: () => pool.close() };
+}
+
+/** The upstream endpoint's path with the client's query string (already checked for tokens). */
+function upstreamPath(upstreamUrl: URL, requestUrl: string | undefined): string {
+  const queryIndex = requestUrl?.indexOf('?') ?? -1;
+  const query = queryIndex >= 0 ? requestUrl!.slice(queryIndex) : '';
+  return `${upstreamUrl.pathname}${query || upstreamUrl.search}`;
+}
+
+function isEventStream(headers: Record<string, string | string[]>): boolean {
+  const type = headers['content-type'];
+  return typeof type === 'string' && type.startsWith('text/event-stream');
+}

@@ -1,0 +1,3 @@
+export { buildClientHeaders, buildUpstreamHeaders, type UpstreamHeaderContext } from './forward-headers.js';
+export { createForwarder, type ForwardOutcome, type Forwarder, type ForwarderOptions, type ForwardRequest } from './forwarder.js';
+export { classifyUpstreamError, isAbort } from './upstream-error.js';

@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SignJWT, createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+
+import {
+  DemoOAuthError,
+  startDemoAuthorizationServer,
+  type DemoAuthorizationServer,
+} from '../../src/demo/authorization-server.js';
+
+const RESOURCE = 'http://127.0.0.1:9/mcp';
+const SERVICE = { client_id: 'svc', client_secret: 'svc-secret-that-is-long-enough-000000' };
+
+let as: DemoAuthorizationServer;
+
+beforeAll(async () => {
+  as = await startDemoAuthorizationServer({
+    resources: [
+      { resource: RESOURCE, scopes: ['mcp:read', 'mcp:write'] },
+      { resource: 'http://127.0.0.1:9/other', scopes: ['other:read'] },
+    ],
+    user: { sub: 'alice', claims: { groups: ['eng'], tenant: 't1' } },
+    clients: [{
+      ...SERVICE,
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+    }],
+  });
+});
+
+afterAll(async () => {
+  await as.close();
+});
+
+async function verify(token: string) {
+  return jwtVerify(token, createRemoteJWKSet(new URL(as.jwksUri)), {
+    issuer: as.issuer,
+    audience: RESOURCE,
+    typ: 'at+jwt',
+  });
+}
+
+async function postToken(form: Record<string, string>, headers: Record<string, string> = {}) {
+  return fetch(`${as.issuer}/token`, { method: 'POST', headers, body: new URLSearchParams(form) });
+}
+
+describe('demo authorization server', () => {
+  it('listens on 127.0.0.1 and serves both discovery documents', async () => {
+    expect(as.issuer).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
+      const response = await fetch(`${as.issuer}${path}`);
+      expect(response.status, path).toBe(200);
+      const metadata = (await response.json()) as Record<string, unknown>;
+      expect(metadata).toMatchObject({
+        issuer: as.issuer,
+        jwks_uri: as.jwksUri,
+        registration_endpoint: `${as.issuer}/register`,
+        code_challenge_methods_supported: ['S256'],
+        response_types_supported: ['code'],
+      });
+      expect(metadata.grant_types_supported).toEqual(
+        expect.arrayContaining(['authorization_code', 'refresh_token', 'client_credentials']),
+      );
+      expect(metadata.scopes_supported).not.toContain('offline_access');
+    }
+  });
+
+  it('issues an RFC 9068 JWT for the resource through DCR + code + PKCE', async () => {
+    const { accessToken, refreshToken } = await as.obtainUserToken({ resource: RESOURCE, scope: 'mcp:read' });
+    const { payload, protectedHeader } = await verify(accessToken);
+    expect(protectedHeader).toMatchObject({ typ: 'at+jwt', alg: 'ES256', kid: as.currentSigningKey().kid });
+    expect(payload).toMatchObject({ aud: RESOURCE, scope: 'mcp:read', sub: 'alice', groups: ['eng'], tenant: 't1' });
+    expect(payload.client_id).toEqual(expect.any(String));
+    expect(refreshToken).toEqual(expect.any(String));
+
+    const refreshed = await postToken({
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken!,
+      client_id: String(payload.client_id),
+      resource: RESOURCE,
+    });
+    expect(refreshed.status).toBe(200);
+    const body = (await refreshed.json()) as { access_token: string };
+    expect((await verify(body.access_token)).payload).toMatchObject({ aud: RESOURCE, scope: 'mcp:read' });
+  });
+
+  it('drops requested scopes the resource does not have', async () => {
+    const { accessToken } = await as.obtainUserToken({ resource: RESOURCE, scope: 'mcp:read mcp:write other:read' });
+    expect((await verify(accessToken)).payload.scope).toBe('mcp:read mcp:write');
+  });
+
+  it('refuses an unknown resource with invalid_target', async () => {
+    const attempt = as.obtainUserToken({ resource: 'http://127.0.0.1:9/unknown', scope: 'mcp:read' });
+    await expect(attempt).rejects.toBeInstanceOf(DemoOAuthError);
+    await expect(attempt).rejects.toMatchObject({ code: 'invalid_target' });
+  });
+
+  it('signs with a new key after rotation, keeps grants and serves old and new keys', async () => {
+    const earlier = await as.obtainUserToken({ resource: RESOURCE, scope: 'mcp:read' });
+    const before = as.currentSigningKey().kid;
+    const port = new URL(as.issuer).port;
+    await as.rotateSigningKey();
+    const after = as.currentSigningKey().kid;
+    expect(after).not.toBe(before);
+    expect(new URL(as.issuer).port).toBe(port);
+
+    const { accessToken } = await as.obtainUserToken({ resource: RESOURCE, scope: 'mcp:write' });
+    expect(decodeProtectedHeader(accessToken).kid).toBe(after);
+    await verify(accessToken);
+    await verify(earlier.accessToken);
+
+    // The client and grant registered before the swap still work with the new Provider.
+    const refreshed = await postToken({
+      grant_type: 'refresh_token',
+      refresh_token: earlier.refreshToken!,
+      client_id: String((await verify(earlier.accessToken)).payload.client_id),
+    });
+    expect(refreshed.status).toBe(200);
+    const { access_token: rotated } = (await refreshed.json()) as { access_token: string };
+    expect(decodeProtectedHeader(rotated).kid).toBe(after);
+
+    const jwks = (await (await fetch(as.jwksUri)).json()) as { keys: Array<{ kid: string; d?: string }> };
+    expect(jwks.keys.map((key) => key.kid)).toEqual(expect.arrayContaining([before, after]));
+    expect(jwks.keys.every((key) => key.d === undefined)).toBe(true);
+  });
+
+  it('exposes the signing key so tests can craft tokens the JWKS verifies', async () => {
+    const { key, kid, alg } = as.currentSigningKey();
+    const expired = await new SignJWT({ scope: 'mcp:read', client_id: 'x' })
+      .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
+      .setIssuer(as.issuer)
+      .setAudience(RESOURCE)
+      .setSubject('alice')
+      .setIssuedAt(1_000)
+      .setExpirationTime(2_000)
+      .sign(key);
+    // Signature and kid check out; only the claim check fails.
+    await expect(verify(expired)).rejects.toMatchObject({ code: 'ERR_JWT_EXPIRED' });
+  });
+
+  it('issues client_credentials JWTs to a pre-registered confidential client', async () => {
+    const basic = `Basic ${Buffer.from(`${SERVICE.client_id}:${SERVICE.client_secret}`).toString('base64')}`;
+    const response = await postToken(
+      { grant_type: 'client_credentials', resource: RESOURCE, scope: 'mcp:read' },
+      { authorization: basic },
+    );
+    expect(response.status).toBe(200);
+    const { access_token: token } = (await response.json()) as { access_token: string };
+    const { payload } = await verify(token);
+    expect(payload).toMatchObject({ aud: RESOURCE, scope: 'mcp:read', client_id: 'svc', sub: 'svc' });
+    expect(payload.groups).toBeUndefined();
+
+    const unknown = await postToken(
+      { grant_type: 'client_credentials', resource: 'http://127.0.0.1:9/unknown' },
+      { authorization: basic },
+    );
+    expect(unknown.status).toBe(400);
+    expect(await unknown.json()).toMatchObject({ error: 'invalid_target' });
+  });
+
+  it('rejects invalid options at start-up', async () => {
+    await expect(startDemoAuthorizationServer({ resources: [] })).rejects.toThrow(/"resources"/);
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * The whole system on 127.0.0.1 with real parts: oidc-provider as the
+ * authorization server, an SDK MCP server upstream, and the gateway between.
+ */
+import { Writable } from 'node:stream';
+import { validateConfig, type GatewayConfig, type GatewayConfigInput } from '../../src/config/index.js';
+import { startDemoAuthorizationServer, type DemoAuthorizationServer, type DemoAuthorizationServerOptions } from '../../src/demo/authorization-server.js';
+import { startDemoUpstream, type DemoUpstream, type DemoUpstreamOptions } from '../../src/demo/upstream-server.js';
+import { createGateway, type Gateway } from '../../src/gateway.js';
+import { createLogger } from '../../src/log/index.js';
+import type { ListeningServer } from '../../src/http/index.js';
+import { findFreePort } from './ports.js';
+
+export const SERVICE_KEY = 'svc-key-for-tests-0123456789';
+export const DEFAULT_SCOPES = ['tickets:read', 'tickets:write', 'admin'];
+
+export interface StackOptions {
+  scopes?: string[];
+  as?: Partial<DemoAuthorizationServerOptions>;
+  upstream?: DemoUpstreamOptions;
+  /** Changes to the gateway config after the defaults are filled in. */
+  config?: (config: GatewayConfigInput) => GatewayConfigInput;
+}
+
+export interface Stack {
+  as: DemoAuthorizationServer;
+  upstream: DemoUpstream;
+  gateway: Gateway;
+  listening: ListeningServer;
+  config: GatewayConfig;
+  /** The MCP endpoint clients use: http://127.0.0.1:PORT/mcp */
+  mcpUrl: string;
+  /** Everything the gateway's operational log wrote, for "no token in any output" checks. */
+  logOutput: () => string;
+  obtainToken(scope?: string, resource?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const scopes = options.scopes ?? DEFAULT_SCOPES;
+  const port = await findFreePort();
+  const mcpUrl = `http://127.0.0.1:${port}/mcp`;
+  const as = await startDemoAuthorizationServer({
+    resources: [
+      { resource: mcpUrl, scopes },
+      { resource: 'http://127.0.0.1:1/other-service', scopes },
+    ],
+    ...options.as,
+  });
+  const upstream = await startDemoUpstream({
+    requiredCredential: { header: 'x-api-key', value: SERVICE_KEY },
+    ...options.upstream,
+  });
+  const baseConfig: GatewayConfigInput = {
+    listen: { host: '127.0.0.1', port },
+    resource: { url: mcpUrl, name: 'Test tickets', challengeScopes: ['tickets:read'] },
+    authorizationServers: [{ issuer: as.issuer, jwksCooldownSeconds: 1 }],
+    upstream: { url: upstream.url, credential: { header: 'X-API-Key', value: SERVICE_KEY }, responseTimeoutMs: 5000 },
+    shutdown: { drainTimeoutMs: 500 },
+    logging: { level: 'debug' },
+  };
+  const config = validateConfig(options.config ? options.config(baseConfig) : baseConfig);
+  let logText = '';
+  const logSink = new Writable({
+    write(chunk, _encoding, callback) {
+      logText += String(chunk);
+      callback();
+    },
+  });
+  const gateway = createGateway(config, { logger: createLogger(config.logging.level, logSink) });
+  const listening = await gateway.start();
+  await Promise.all(gateway.verifier.issuers.map((keys) => keys.whenReady()));
+  return {
+    as,
+    upstream,
+    gateway,
+    listening,
+    config,
+    mcpUrl,
+    logOutput: () => logText,
+    obtainToken: async (scope = 'tickets:read', resource = mcpUrl) => (await as.obtainUserToken({ resource, scope })).accessToken,
+    async close() {
+      await gateway.stop();
+      await Promise.all([upstream.close(), as.close()]);
+    },
+  };
+}
