@@ -19,7 +19,7 @@ export interface Gateway {
   verifier: TokenVerifier;
   /** Starts fetching keys and listens. Resolves once the port is open (readiness may follow). */
   start(): Promise<ListeningServer>;
-  /** Drains (readiness goes false), stops listening, closes the upstream pool. */
+  /** Drains (readiness goes false), stops listening, closes the upstream pool. Safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -56,6 +56,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDependencies):
   });
 
   let listening: ListeningServer | undefined;
+  let stopped: Promise<void> | undefined;
   return {
     app,
     verifier,
@@ -65,11 +66,15 @@ export function createGateway(config: GatewayConfig, deps: GatewayDependencies):
       deps.logger.info({ address: listening.origin, resource: config.resource.url, upstream: config.upstream.url }, 'gateway listening');
       return listening;
     },
-    async stop() {
-      draining = true;
-      await listening?.close(config.shutdown.drainTimeoutMs);
-      verifier.stop();
-      await forwarder.close();
+    stop() {
+      // Idempotent: a second SIGTERM (or a test's cleanup) waits for the same drain.
+      stopped ??= (async () => {
+        draining = true;
+        await listening?.close(config.shutdown.drainTimeoutMs);
+        verifier.stop();
+        await forwarder.close();
+      })();
+      return stopped;
     },
   };
 }

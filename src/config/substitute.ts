@@ -29,13 +29,15 @@ export function substituteReferences(
     Scalar(_key, node) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return;
       const offset = node.range?.[0] ?? 0;
-      node.value = node.value.replace(REFERENCE, (match, kind: string, name: string) => {
+      const wholeReference = node.type === 'PLAIN' && /^\$\{(env|file):[^}]*\}$/.test(node.value);
+      const replaced = node.value.replace(REFERENCE, (match, kind: string, name: string) => {
         if (match.startsWith('$$')) return match.slice(1);
         const resolved = kind === 'env' ? resolveEnv(name, sources.env) : resolveFile(name, readFile);
         if (typeof resolved === 'string') return resolved;
         issues.push({ location: locate(offset), path: '', message: resolved.problem });
         return '';
       });
+      node.value = wholeReference ? asPlainScalar(replaced) : replaced;
     },
   });
   return issues;
@@ -56,4 +58,14 @@ function resolveFile(path: string, readFile: (path: string) => string): string |
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
     return { problem: `cannot read secret file ${path} (${code})` };
   }
+}
+
+/**
+ * An unquoted scalar that is only a reference (`port: ${env:PORT}`) takes the
+ * type its value reads as, like any plain YAML scalar; quote it to keep a string.
+ */
+function asPlainScalar(value: string): string | number | boolean {
+  if (/^-?(0|[1-9][0-9]*)$/.test(value)) return Number(value);
+  if (value === 'true' || value === 'false') return value === 'true';
+  return value;
 }

@@ -57,9 +57,13 @@ export async function listen(app: Hono<GatewayEnv>, { host, port, logger }: { ho
 
 async function closeGracefully(server: Server, drainTimeoutMs: number): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  const timer = setTimeout(() => server.closeAllConnections(), drainTimeoutMs);
-  timer.unref();
+  // A keep-alive connection becomes idle when its last response ends; close it
+  // then rather than waiting for the keep-alive timeout.
+  const sweep = setInterval(() => server.closeIdleConnections(), 50);
+  const deadline = setTimeout(() => server.closeAllConnections(), drainTimeoutMs);
+  sweep.unref();
+  deadline.unref();
   await closed;
-  clearTimeout(timer);
+  clearInterval(sweep);
+  clearTimeout(deadline);
 }

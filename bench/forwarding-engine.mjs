@@ -1,0 +1,456 @@
+#!/usr/bin/env node
+// One-off measurement behind docs/decisions/0001-forwarding-engine.md:
+// undici (Pool.request + pipeline, Pool.stream) vs http-proxy-middleware 3 as
+// the forwarding engine, raw node:http and behind Hono on @hono/node-server.
+// Not the project's benchmark suite (that is `npm run bench`, later).
+//
+// How to run (the extra packages stay out of this project's package.json):
+//
+//   apt-get install -y wrk                        # load generator (Debian package)
+//   mkdir -p /tmp/fwd-deps && cd /tmp/fwd-deps && npm init -y && npm i http-proxy-middleware@3 autocannon
+//   cd <repo> && BENCH_EXTRA_DEPS=/tmp/fwd-deps node bench/forwarding-engine.mjs
+//
+// undici, hono and @hono/node-server are imported from this repo's node_modules
+// (the versions the gateway ships); http-proxy-middleware and autocannon are
+// resolved with createRequire() from $BENCH_EXTRA_DEPS. Without taskset or with
+// fewer than 2 CPUs the processes run unpinned.
+//
+// Options (environment):
+//   ROUNDS=5 DURATION=10 CONNECTIONS=32      saturation runs (wrk -t1 -cN), interleaved rounds
+//   C1_DURATION=5                            -c1 latency runs (0 = skip)
+//   RATE=2000 RATE_DURATION=10 RATE_ROUNDS=3 fixed-rate latency (autocannon -R; 0 = skip)
+//   ONLY=direct,undici-request,...           subset of targets; PAYLOADS=json,sse
+//   OUT=file.json                            raw samples as JSON
+//
+// Layout on a 2-CPU machine: CPU 1 runs the server under test (the proxy; for
+// "direct", the upstream itself). CPU 0 runs the load generator and, for the
+// proxy targets, a separate upstream instance. Every run also records the CPU
+// time the server under test used, so a run limited by CPU 0 instead would show
+// up as a server below 100 % CPU.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { pipeline } from 'node:stream/promises';
+
+const SELF = fileURLToPath(import.meta.url);
+
+// ~200-byte JSON-RPC tools/call request body, and the upstream's answers.
+const REQUEST_BODY = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 42,
+  method: 'tools/call',
+  params: { name: 'search_documents', arguments: { query: 'quarterly revenue by region', limit: 10, include_archived: false } },
+});
+const RESULT = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 42,
+  result: { content: [{ type: 'text', text: 'Found 3 documents: q1-report.pdf, q2-report.pdf, regional-summary.xlsx' }], isError: false },
+});
+const SSE_EVENT = `event: message\ndata: ${RESULT}\n\n`;
+// What an MCP client sends besides the body; the token must not reach the upstream.
+const CLIENT_HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'mcp-protocol-version': '2025-06-18',
+  'mcp-session-id': '5b1c7e0e-3c1f-4a55-9d43-1f0a3f5c9e21',
+  authorization: `Bearer ${'eyJhbGciOiJSUzI1NiJ9.' + 'x'.repeat(600)}`,
+};
+
+const TARGETS = {
+  direct: 'upstream answering itself (no proxy)',
+  'undici-request': 'node:http + undici Pool.request + stream.pipeline (our forwarder)',
+  'undici-stream': 'node:http + undici Pool.stream, factory returns the ServerResponse',
+  'hpm-default': 'node:http + http-proxy-middleware 3, default options (agent: false)',
+  'hpm-keepalive': 'node:http + http-proxy-middleware 3, keep-alive http.Agent',
+  'hono-undici-request': 'Hono on @hono/node-server 2 + the same Pool.request forwarding',
+};
+const PAYLOADS = { json: '/mcp', sse: '/sse' };
+
+// ---------------------------------------------------------------- servers ---
+
+function startUpstream(port) {
+  const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.url === '/sse') {
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+        res.end(SSE_EVENT);
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(RESULT) });
+        res.end(RESULT);
+      }
+    });
+  });
+  return listen(server, port);
+}
+
+// A trimmed copy of src/proxy/forward-headers.ts, so every variant does the same header work.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
+const NEVER_UPSTREAM = new Set(['authorization', 'cookie', 'host', 'content-length', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
+const NEVER_DOWNSTREAM = new Set(['www-authenticate', 'set-cookie']);
+
+function upstreamHeaders(req) {
+  const headers = {};
+  for (const name in req.headers) {
+    if (HOP_BY_HOP.has(name) || NEVER_UPSTREAM.has(name)) continue;
+    headers[name] = req.headers[name];
+  }
+  headers['x-forwarded-for'] = req.socket.remoteAddress;
+  headers['x-forwarded-proto'] = 'http';
+  headers['x-forwarded-host'] = 'gateway.example';
+  return headers;
+}
+
+function clientHeaders(upstream) {
+  const headers = {};
+  for (const name in upstream) {
+    if (HOP_BY_HOP.has(name) || NEVER_DOWNSTREAM.has(name) || upstream[name] === undefined) continue;
+    headers[name] = upstream[name];
+  }
+  headers['x-accel-buffering'] = 'no';
+  return headers;
+}
+
+const isEventStream = (headers) => typeof headers['content-type'] === 'string' && headers['content-type'].startsWith('text/event-stream');
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+async function makeUndiciForwarders(upstream) {
+  const { Pool } = await import('undici');
+  // Same options as src/proxy/forwarder.ts (maxConnections default 128).
+  const pool = new Pool(upstream, { connections: 128, headersTimeout: 30_000, bodyTimeout: 0, keepAliveTimeout: 30_000 });
+
+  async function viaRequest(req, res, body) {
+    const response = await pool.request({ method: req.method, path: req.url, headers: upstreamHeaders(req), body });
+    const headers = clientHeaders(response.headers);
+    res.writeHead(response.statusCode, headers);
+    if (isEventStream(headers)) res.flushHeaders();
+    await pipeline(response.body, res);
+  }
+
+  async function viaStream(req, res, body) {
+    await pool.stream({ method: req.method, path: req.url, headers: upstreamHeaders(req), body, opaque: res }, ({ statusCode, headers: upstream, opaque }) => {
+      const headers = clientHeaders(upstream);
+      opaque.writeHead(statusCode, headers);
+      if (isEventStream(headers)) opaque.flushHeaders();
+      return opaque;
+    });
+  }
+  return { viaRequest, viaStream };
+}
+
+function fail(res, error) {
+  if (!res.headersSent) {
+    res.writeHead(502, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: String(error?.message ?? error) }));
+  } else if (!res.destroyed) res.destroy();
+}
+
+async function startProxy(kind, port, upstream) {
+  if (kind === 'undici-request' || kind === 'undici-stream') {
+    const { viaRequest, viaStream } = await makeUndiciForwarders(upstream);
+    const forward = kind === 'undici-request' ? viaRequest : viaStream;
+    const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+      readBody(req)
+        .then((body) => forward(req, res, body))
+        .catch((error) => fail(res, error));
+    });
+    return listen(server, port);
+  }
+
+  if (kind === 'hono-undici-request') {
+    const { Hono } = await import('hono');
+    const { getRequestListener } = await import('@hono/node-server');
+    const { RESPONSE_ALREADY_SENT } = await import('@hono/node-server/utils/response');
+    const { viaRequest } = await makeUndiciForwarders(upstream);
+    const app = new Hono();
+    // What src/http/middleware/read-json-rpc.ts + forward.ts do, minus parsing and auth.
+    app.post('*', async (c) => {
+      const { incoming, outgoing } = c.env;
+      const body = await readBody(incoming);
+      await viaRequest(incoming, outgoing, body);
+      return RESPONSE_ALREADY_SENT;
+    });
+    app.onError((error, c) => {
+      if (process.env.BENCH_DEBUG) console.error(error);
+      fail(c.env.outgoing, error);
+      return RESPONSE_ALREADY_SENT;
+    });
+    const server = http.createServer({ keepAliveTimeout: 65_000 }, getRequestListener(app.fetch, { overrideGlobalObjects: false }));
+    return listen(server, port);
+  }
+
+  if (kind === 'hpm-default' || kind === 'hpm-keepalive') {
+    const extra = process.env.BENCH_EXTRA_DEPS;
+    if (!extra) throw new Error('BENCH_EXTRA_DEPS must point at a directory with http-proxy-middleware@3 installed');
+    const { createProxyMiddleware } = createRequire(path.join(path.resolve(extra), 'package.json'))('http-proxy-middleware');
+    const agent = kind === 'hpm-keepalive' ? new http.Agent({ keepAlive: true, maxSockets: 128, keepAliveMsecs: 30_000 }) : undefined;
+    const proxy = createProxyMiddleware({
+      target: upstream,
+      ...(agent ? { agent } : {}),
+      xfwd: true,
+      on: {
+        // Parity with the undici variants: the client's token and cookies stay here.
+        proxyReq: (proxyReq) => {
+          proxyReq.removeHeader('authorization');
+          proxyReq.removeHeader('cookie');
+        },
+        error: (error, _req, res) => fail(res, error),
+      },
+    });
+    const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => proxy(req, res, (error) => fail(res, error ?? 'not proxied')));
+    return listen(server, port);
+  }
+  throw new Error(`unknown proxy kind ${kind}`);
+}
+
+function listen(server, port) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+// ------------------------------------------------------------ orchestrator ---
+
+const env = (name, fallback) => (process.env[name] === undefined ? fallback : process.env[name]);
+const numEnv = (name, fallback) => Number(env(name, fallback));
+
+const pinning = (() => {
+  const hasTaskset = spawnSync('taskset', ['-V']).status === 0;
+  return hasTaskset && os.availableParallelism() >= 2;
+})();
+const LOAD_CPU = '0';
+const SERVER_CPU = '1';
+
+function pinned(cpu, command, args) {
+  return pinning ? ['taskset', ['-c', cpu, command, ...args]] : [command, args];
+}
+
+const children = [];
+function spawnServer(cpu, args) {
+  const [command, argv] = pinned(cpu, process.execPath, [SELF, ...args]);
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('READY')) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`server ${args.join(' ')} exited with ${code}`)));
+  });
+}
+
+// The server process's pid: with taskset, the node process replaces taskset (exec), same pid.
+function cpuSeconds(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, clock ticks at 100 Hz
+}
+
+const WRK_LUA = `
+wrk.method = "POST"
+wrk.body = ${JSON.stringify(REQUEST_BODY)}
+${Object.entries(CLIENT_HEADERS).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join('\n')}
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('RESULT {"requests":%d,"duration_us":%d,"errors":%d,"non2xx":%d,"p50":%d,"p90":%d,"p99":%d,"max":%d}\\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+end
+`;
+
+function run(command, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (err += c));
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(' ')} → ${code}\n${err}`))));
+  });
+}
+
+async function wrk(url, { connections, duration, luaPath }) {
+  const [command, args] = pinned(LOAD_CPU, 'wrk', ['-t1', `-c${connections}`, `-d${duration}s`, '--timeout', '5s', '-s', luaPath, url]);
+  const out = await run(command, args);
+  const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+  const r = JSON.parse(line.slice(7));
+  return { rps: r.requests / (r.duration_us / 1e6), p50: r.p50 / 1000, p90: r.p90 / 1000, p99: r.p99 / 1000, errors: r.errors, non2xx: r.non2xx };
+}
+
+async function autocannonRate(url, { connections, duration, rate }) {
+  const extra = process.env.BENCH_EXTRA_DEPS;
+  const bin = createRequire(path.join(path.resolve(extra), 'package.json')).resolve('autocannon/autocannon.js');
+  const headerArgs = Object.entries(CLIENT_HEADERS).flatMap(([k, v]) => ['-H', `${k}=${v}`]);
+  const [command, args] = pinned(LOAD_CPU, process.execPath, [bin, '-c', String(connections), '-d', String(duration), '-R', String(rate), '-m', 'POST', '-b', REQUEST_BODY, ...headerArgs, '-j', url]);
+  const r = JSON.parse(await run(command, args));
+  return { rps: r.requests.average, p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+async function sanityCheck(url, payload) {
+  const { statusCode, headers, body } = await new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers: CLIENT_HEADERS, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ statusCode: res.statusCode, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end(REQUEST_BODY);
+  });
+  const expected = payload === 'sse' ? SSE_EVENT : RESULT;
+  if (statusCode !== 200 || body !== expected) throw new Error(`${url}: unexpected answer ${statusCode} ${JSON.stringify(headers)} ${body}`);
+}
+
+async function main() {
+  const rounds = numEnv('ROUNDS', 5);
+  const duration = numEnv('DURATION', 10);
+  const connections = numEnv('CONNECTIONS', 32);
+  const c1Duration = numEnv('C1_DURATION', 5);
+  const rate = numEnv('RATE', 2000);
+  const rateDuration = numEnv('RATE_DURATION', 10);
+  const rateRounds = numEnv('RATE_ROUNDS', 3);
+  const targets = env('ONLY', Object.keys(TARGETS).join(',')).split(',');
+  const payloads = env('PAYLOADS', 'json,sse').split(',');
+  if (targets.some((t) => t.startsWith('hpm')) || rate > 0) {
+    if (!process.env.BENCH_EXTRA_DEPS) throw new Error('set BENCH_EXTRA_DEPS (see the header of this file)');
+  }
+
+  const luaPath = path.join(os.tmpdir(), `forwarding-engine-${process.pid}.lua`);
+  fs.writeFileSync(luaPath, WRK_LUA);
+
+  // The upstream under test ("direct") gets the server CPU; the proxies' upstream shares CPU 0 with the load generator.
+  let port = 18_400;
+  const ports = {};
+  const procs = {};
+  ports.direct = port++;
+  procs.direct = await spawnServer(SERVER_CPU, ['--serve', 'upstream', '--port', String(ports.direct)]);
+  const proxiedUpstreamPort = port++;
+  const upstreamProc = await spawnServer(LOAD_CPU, ['--serve', 'upstream', '--port', String(proxiedUpstreamPort)]);
+  for (const target of targets.filter((t) => t !== 'direct')) {
+    ports[target] = port++;
+    procs[target] = await spawnServer(SERVER_CPU, ['--serve', target, '--port', String(ports[target]), '--upstream', `http://127.0.0.1:${proxiedUpstreamPort}`]);
+  }
+  const url = (target, payload) => `http://127.0.0.1:${ports[target]}${PAYLOADS[payload]}`;
+
+  for (const target of targets) for (const payload of payloads) await sanityCheck(url(target, payload), payload);
+
+  const machine = {
+    nproc: os.availableParallelism(),
+    cpu: os.cpus()[0]?.model,
+    node: process.version,
+    undici: JSON.parse(fs.readFileSync(new URL(import.meta.resolve('undici/package.json')), 'utf8')).version,
+    pinning: pinning ? `load generator + proxied upstream on CPU ${LOAD_CPU}, server under test on CPU ${SERVER_CPU}` : 'none',
+  };
+  console.error(JSON.stringify(machine));
+
+  const samples = []; // { phase, target, payload, round, rps, p50, p90, p99, cpu }
+  async function measure(phase, target, payload, round, fn) {
+    const pid = procs[target].pid;
+    const before = cpuSeconds(pid);
+    const upBefore = target === 'direct' ? 0 : cpuSeconds(upstreamProc.pid);
+    const started = performance.now();
+    const result = await fn();
+    const wall = (performance.now() - started) / 1000;
+    const cpu = (cpuSeconds(pid) - before) / wall;
+    const upstreamCpu = target === 'direct' ? null : (cpuSeconds(upstreamProc.pid) - upBefore) / wall;
+    const sample = { phase, target, payload, round, ...result, cpu, upstreamCpu, cpuUsPerReq: (cpu / result.rps) * 1e6 };
+    samples.push(sample);
+    console.error(
+      `${phase.padEnd(10)} r${round} ${target.padEnd(20)} ${payload.padEnd(4)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(2)}  p99 ${result.p99.toFixed(2)} ms  cpu ${(cpu * 100).toFixed(0)}%` +
+        (upstreamCpu === null ? '' : ` (upstream ${(upstreamCpu * 100).toFixed(0)}%)`) +
+        (result.errors || result.non2xx ? `  errors ${result.errors} non2xx ${result.non2xx}` : ''),
+    );
+  }
+
+  // Warm-up: JIT and connection pools.
+  for (const target of targets) for (const payload of payloads) await wrk(url(target, payload), { connections, duration: 2, luaPath });
+
+  for (let round = 1; round <= rounds; round++) {
+    // Rotate the order each round so no target always runs first or last.
+    const order = targets.map((_, i) => targets[(i + round - 1) % targets.length]);
+    for (const target of order) for (const payload of payloads) {
+      await measure('saturate', target, payload, round, () => wrk(url(target, payload), { connections, duration, luaPath }));
+    }
+  }
+  if (c1Duration > 0) {
+    for (let round = 1; round <= rounds; round++) {
+      const order = targets.map((_, i) => targets[(i + round - 1) % targets.length]);
+      for (const target of order) for (const payload of payloads) {
+        await measure('c1', target, payload, round, () => wrk(url(target, payload), { connections: 1, duration: c1Duration, luaPath }));
+      }
+    }
+  }
+  if (rate > 0) {
+    for (let round = 1; round <= rateRounds; round++) {
+      const order = targets.map((_, i) => targets[(i + round - 1) % targets.length]);
+      for (const target of order) for (const payload of payloads) {
+        await measure(`rate${rate}`, target, payload, round, () => autocannonRate(url(target, payload), { connections, duration: rateDuration, rate }));
+      }
+    }
+  }
+
+  // Medians and ratios.
+  const phases = [...new Set(samples.map((s) => s.phase))];
+  const summary = [];
+  for (const phase of phases) for (const payload of payloads) for (const target of targets) {
+    const mine = samples.filter((s) => s.phase === phase && s.payload === payload && s.target === target);
+    if (mine.length === 0) continue;
+    const m = (key) => median(mine.map((s) => s[key]));
+    summary.push({ phase, payload, target, rps: m('rps'), p50: m('p50'), p99: m('p99'), cpu: m('cpu'), cpuUsPerReq: m('cpuUsPerReq'), rpsMin: Math.min(...mine.map((s) => s.rps)), rpsMax: Math.max(...mine.map((s) => s.rps)) });
+  }
+  const find = (phase, payload, target) => summary.find((s) => s.phase === phase && s.payload === payload && s.target === target);
+  const lines = ['| phase | payload | target | req/s (min–max) | p50 ms | p99 ms | server CPU | CPU µs/req | vs direct | vs undici-request |', '|---|---|---|---|---|---|---|---|---|---|'];
+  for (const s of summary) {
+    const direct = find(s.phase, s.payload, 'direct');
+    const bare = find(s.phase, s.payload, 'undici-request');
+    const ratio = (ref) => (ref ? (s.rps / ref.rps).toFixed(2) : '–');
+    lines.push(
+      `| ${s.phase} | ${s.payload} | ${s.target} | ${s.rps.toFixed(0)} (${s.rpsMin.toFixed(0)}–${s.rpsMax.toFixed(0)}) | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${(s.cpu * 100).toFixed(0)} % | ${s.cpuUsPerReq.toFixed(0)} | ${ratio(direct)} | ${ratio(bare)} |`,
+    );
+  }
+  console.log(`machine: ${JSON.stringify(machine)}`);
+  console.log(`saturate: wrk -t1 -c${connections} -d${duration}s × ${rounds} interleaved rounds; c1: -c1 -d${c1Duration}s; rate: autocannon -c${connections} -R${rate} -d${rateDuration}s × ${rateRounds}; medians`);
+  console.log(lines.join('\n'));
+  const out = process.env.OUT;
+  if (out) fs.writeFileSync(out, JSON.stringify({ machine, samples, summary }, null, 2));
+  fs.rmSync(luaPath, { force: true });
+}
+
+// -------------------------------------------------------------------- main ---
+
+const argv = process.argv.slice(2);
+if (argv[0] === '--serve') {
+  const opt = (name) => argv[argv.indexOf(name) + 1];
+  const kind = argv[1];
+  const port = Number(opt('--port'));
+  const server = kind === 'upstream' ? await startUpstream(port) : await startProxy(kind, port, opt('--upstream'));
+  process.stdout.write('READY\n');
+  process.on('SIGTERM', () => server.close(() => process.exit(0)).closeAllConnections());
+} else {
+  try {
+    await main();
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+  }
+}

@@ -1,0 +1,30 @@
+import { ConfigError, loadConfigFile, type GatewayConfig } from '../config/index.js';
+import type { CliIo } from './main.js';
+
+/**
+ * `validate`: load the config exactly as `serve` would and report. The summary
+ * names what was understood but never a secret (credential values, shared
+ * secrets, anything substituted from the environment or a file).
+ */
+export async function runValidate(configPath: string, io: CliIo): Promise<number> {
+  try {
+    const config = await loadConfigFile(configPath, { env: io.env });
+    io.stdout.write(`${configPath}: valid\n${summarize(config)}`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr.write(`${configPath}: invalid\n${error.message}\n`);
+    return 1;
+  }
+}
+
+function summarize(config: GatewayConfig): string {
+  const lines = [
+    `  listen:     ${config.listen.host}:${config.listen.port}`,
+    `  resource:   ${config.resource.url}`,
+    ...config.authorizationServers.map((server) => `  issuer:     ${server.issuer}${server.jwksUri ? ` (jwks ${server.jwksUri})` : ''}`),
+    `  upstream:   ${config.upstream.url}`,
+    `  credential: ${config.upstream.credential ? `${config.upstream.credential.header}: <hidden>` : 'none'}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}

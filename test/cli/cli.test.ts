@@ -1,0 +1,95 @@
+/**
+ * The CLI as an operator runs it: a real process, its exit code and output.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ENTRY = new URL('../../src/cli/run.ts', import.meta.url).pathname;
+const TSX = new URL('../../node_modules/.bin/tsx', import.meta.url).pathname;
+const SECRET = 'upstream-secret-value-42';
+
+function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(TSX, [ENTRY, ...args], { env: { PATH: process.env.PATH, ...env }, timeout: 15_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function writeConfig(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mcp-gw-cli-'));
+  const path = join(dir, 'gateway.yaml');
+  writeFileSync(path, text);
+  return path;
+}
+
+const GOOD = `
+resource:
+  url: https://mcp.example.com/mcp
+authorizationServers:
+  - issuer: https://auth.example.com
+upstream:
+  url: http://127.0.0.1:3000/mcp
+  credential:
+    header: X-API-Key
+    value: \${env:UPSTREAM_KEY}
+`;
+
+describe('mcp-auth-gateway CLI', () => {
+  it('--version prints the package version', async () => {
+    const { code, stdout } = await run(['--version']);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('--help lists the commands', async () => {
+    const { code, stdout } = await run(['--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('serve');
+    expect(stdout).toContain('validate');
+  });
+
+  it('validate: a good config exits 0 and never prints the secret', async () => {
+    const { code, stdout, stderr } = await run(['validate', '--config', writeConfig(GOOD)], { UPSTREAM_KEY: SECRET });
+    expect(code).toBe(0);
+    expect(stdout).toContain('valid');
+    expect(stdout).toContain('X-API-Key: <hidden>');
+    expect(stdout + stderr).not.toContain(SECRET);
+  });
+
+  it('validate: reads MCP_GATEWAY_CONFIG when --config is absent', async () => {
+    const { code } = await run(['validate'], { MCP_GATEWAY_CONFIG: writeConfig(GOOD), UPSTREAM_KEY: SECRET });
+    expect(code).toBe(0);
+  });
+
+  it('validate: a bad config exits 1 naming key, file:line:column and what is expected, without a stack trace', async () => {
+    const path = writeConfig(GOOD.replace('url: http://127.0.0.1:3000/mcp', 'url: 3000\n  timeoutMs: 5'));
+    const { code, stderr, stdout } = await run(['validate', '--config', path], { UPSTREAM_KEY: SECRET });
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${path}:7:8: upstream.url: expected an absolute http(s) URL for upstream.url`);
+    expect(stderr).toContain(`${path}:8:3: upstream.timeoutMs: unknown key`);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(stdout + stderr).not.toContain(SECRET);
+  });
+
+  it('serve: a bad config exits 1 before listening, without a stack trace', async () => {
+    const { code, stderr } = await run(['serve', '--config', writeConfig(GOOD)], {});
+    expect(code).toBe(1);
+    expect(stderr).toContain('environment variable UPSTREAM_KEY is not set');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a missing config file exits 1 with its path; no config at all is a usage error (2)', async () => {
+    const missing = await run(['validate', '--config', '/nonexistent/gateway.yaml']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('cannot read config file /nonexistent/gateway.yaml (ENOENT)');
+    const none = await run(['validate']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('--config');
+    const unknown = await run(['frobnicate', '--config', 'x']);
+    expect(unknown.code).toBe(2);
+  });
+});

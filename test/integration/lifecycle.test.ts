@@ -1,0 +1,146 @@
+/**
+ * Readiness, JWKS outages, upstream timeouts and graceful shutdown.
+ */
+import { generateKeyPair } from 'jose';
+import { afterEach, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/index.js';
+import { startDemoAuthorizationServer } from '../../src/demo/authorization-server.js';
+import { startDemoUpstream } from '../../src/demo/upstream-server.js';
+import { createGateway } from '../../src/gateway.js';
+import { silentLogger } from '../../src/log/index.js';
+import { bearer, INITIALIZE, mcpPost } from '../helpers/mcp-requests.js';
+import { findFreePort } from '../helpers/ports.js';
+import { startStack, type Stack } from '../helpers/stack.js';
+import { craftToken } from '../helpers/tokens.js';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+async function stackFor(options: Parameters<typeof startStack>[0] = {}): Promise<Stack> {
+  const stack = await startStack(options);
+  cleanups.push(() => stack.close());
+  return stack;
+}
+
+const statelessPing = { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'ping' };
+const ping = { jsonrpc: '2.0', id: 1, method: 'ping' };
+
+describe('readiness and the JWKS', () => {
+  it('is not ready while the JWKS is unreachable at start, and becomes ready when it appears', async () => {
+    const asPort = await findFreePort();
+    const gatewayPort = await findFreePort();
+    const mcpUrl = `http://127.0.0.1:${gatewayPort}/mcp`;
+    const upstream = await startDemoUpstream();
+    cleanups.push(() => upstream.close());
+    const config = validateConfig({
+      listen: { port: gatewayPort },
+      resource: { url: mcpUrl },
+      authorizationServers: [{ issuer: `http://127.0.0.1:${asPort}`, metadataTimeoutMs: 500 }],
+      upstream: { url: upstream.url },
+    });
+    const gateway = createGateway(config, { logger: silentLogger });
+    await gateway.start();
+    cleanups.push(() => gateway.stop());
+
+    const notReady = await fetch(`http://127.0.0.1:${gatewayPort}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toMatchObject({ ready: false });
+    expect((await fetch(`http://127.0.0.1:${gatewayPort}/healthz`)).status).toBe(200);
+
+    const as = await startDemoAuthorizationServer({ port: asPort, resources: [{ resource: mcpUrl, scopes: ['tickets:read'] }] });
+    cleanups.push(() => as.close());
+    await gateway.verifier.issuers[0]!.whenReady();
+    const ready = await fetch(`http://127.0.0.1:${gatewayPort}/readyz`);
+    expect(ready.status).toBe(200);
+    const token = (await as.obtainUserToken({ resource: mcpUrl, scope: 'tickets:read' })).accessToken;
+    expect((await mcpPost(mcpUrl, INITIALIZE, bearer(token))).status).toBe(200);
+  });
+
+  it('keeps accepting tokens signed with known keys while the JWKS is down; an unknown kid gets 401, not 500', async () => {
+    const stack = await stackFor({ config: (config) => ({ ...config, tokenCache: { maxEntries: 0 } }) });
+    await stack.as.close();
+
+    // A fresh token (not cached: the cache is off) signed with the key the gateway already knows.
+    const known = await craftToken(stack.as, stack.mcpUrl);
+    const allowed = await mcpPost(stack.mcpUrl, ping, { ...bearer(known), ...statelessPing });
+    expect(allowed.status).toBe(200);
+    await allowed.text();
+
+    const { privateKey } = await generateKeyPair('ES256');
+    const unknown = await craftToken(stack.as, stack.mcpUrl, { key: privateKey, header: { kid: 'rotated-while-down' } });
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const refused = await mcpPost(stack.mcpUrl, ping, { ...bearer(unknown), ...statelessPing });
+      expect(refused.status).toBe(401);
+      await refused.text();
+    }
+    // A background refresh failing does not drop the known keys either.
+    await expect(stack.gateway.verifier.issuers[0]!.refresh()).rejects.toThrow();
+    const stillAllowed = await mcpPost(stack.mcpUrl, ping, { ...bearer(await craftToken(stack.as, stack.mcpUrl)), ...statelessPing });
+    expect(stillAllowed.status).toBe(200);
+  });
+});
+
+describe('upstream timeouts', () => {
+  it('an upstream slower than responseTimeoutMs → 504 with a JSON-RPC error, and the gateway keeps serving', async () => {
+    const stack = await stackFor({
+      upstream: { jsonResponse: true },
+      config: (config) => ({ ...config, upstream: { ...config.upstream, responseTimeoutMs: 300 } }),
+    });
+    const token = await stack.obtainToken();
+    const slow = await mcpPost(
+      stack.mcpUrl,
+      { jsonrpc: '2.0', id: 'slow-1', method: 'tools/call', params: { name: 'slow_progress', arguments: { steps: 10, intervalMs: 100 } } },
+      { ...bearer(token), 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'slow_progress' },
+    );
+    expect(slow.status).toBe(504);
+    expect(await slow.json()).toMatchObject({ jsonrpc: '2.0', id: 'slow-1', error: { code: -32603 } });
+    const fine = await mcpPost(stack.mcpUrl, ping, { ...bearer(token), ...statelessPing });
+    expect(fine.status).toBe(200);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('lets an in-flight call finish, reports not ready while draining, and stops as soon as nothing is in flight', async () => {
+    const stack = await stackFor({ config: (config) => ({ ...config, shutdown: { drainTimeoutMs: 2000 } }) });
+    const token = await stack.obtainToken();
+    const inFlight = mcpPost(
+      stack.mcpUrl,
+      { jsonrpc: '2.0', id: 'long', method: 'tools/call', params: { name: 'slow_progress', arguments: { steps: 5, intervalMs: 100 } } },
+      { ...bearer(token), 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'slow_progress' },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const stopping = stack.gateway.stop();
+    const readiness = await stack.gateway.app.request('/readyz');
+    expect(readiness.status).toBe(503);
+    expect(await readiness.json()).toMatchObject({ draining: true, ready: false });
+
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('"result"');
+    const stoppedAt = Date.now();
+    await stopping;
+    expect(Date.now() - stoppedAt).toBeLessThan(1000);
+  });
+
+  it('closes a long-lived SSE stream once the drain timeout has passed', async () => {
+    const stack = await stackFor({ config: (config) => ({ ...config, shutdown: { drainTimeoutMs: 300 } }) });
+    const token = await stack.obtainToken();
+    const init = await mcpPost(stack.mcpUrl, INITIALIZE, bearer(token));
+    await init.text();
+    const sessionId = init.headers.get('mcp-session-id')!;
+    const headers = { ...bearer(token), 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
+    await (await mcpPost(stack.mcpUrl, { jsonrpc: '2.0', method: 'notifications/initialized' }, headers)).text();
+    const stream = await fetch(stack.mcpUrl, { headers: { ...headers, accept: 'text/event-stream' } });
+    expect(stream.status).toBe(200);
+    const reading = stream.text().then(
+      () => 'ended',
+      () => 'cut',
+    );
+    const started = Date.now();
+    await stack.gateway.stop();
+    expect(await reading).toMatch(/ended|cut/);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
