@@ -7,19 +7,25 @@
 // How to run (the extra packages stay out of this project's package.json):
 //
 //   apt-get install -y wrk                        # load generator (Debian package)
-//   mkdir -p /tmp/fwd-deps && cd /tmp/fwd-deps && npm init -y && npm i http-proxy-middleware@3 autocannon
+//   mkdir -p /tmp/fwd-deps && cd /tmp/fwd-deps && npm init -y && npm i http-proxy-middleware@3
 //   cd <repo> && BENCH_EXTRA_DEPS=/tmp/fwd-deps node bench/forwarding-engine.mjs
 //
 // undici, hono and @hono/node-server are imported from this repo's node_modules
-// (the versions the gateway ships); http-proxy-middleware and autocannon are
-// resolved with createRequire() from $BENCH_EXTRA_DEPS. Without taskset or with
-// fewer than 2 CPUs the processes run unpinned.
+// (the versions the gateway ships); http-proxy-middleware is resolved with
+// createRequire() from $BENCH_EXTRA_DEPS. Without taskset or with fewer than
+// 2 CPUs the processes run unpinned. A full run takes about 25 minutes.
 //
 // Options (environment):
 //   ROUNDS=5 DURATION=10 CONNECTIONS=32      saturation runs (wrk -t1 -cN), interleaved rounds
-//   C1_DURATION=5                            -c1 latency runs (0 = skip)
-//   RATE=2000 RATE_DURATION=10 RATE_ROUNDS=3 fixed-rate latency (autocannon -R; 0 = skip)
+//   C1_DURATION=5                            -c1 latency runs (wrk -t1 -c1; 0 = skip)
+//   RATE=1000 RATE_DURATION=10 RATE_ROUNDS=3 fixed-rate latency (0 = skip): an open-loop
+//                                            generator in this file (wrk2 is not in Debian),
+//                                            latency counted from each request's scheduled
+//                                            send time, so queueing is not hidden (it
+//                                            ticks every 1 ms: ~1 ms latency floor, see "direct")
 //   ONLY=direct,undici-request,...           subset of targets; PAYLOADS=json,sse
+//   MAX_FOREIGN=0.1                          re-run a sample (up to twice) when other processes
+//                                            used more than this share of the server CPU
 //   OUT=file.json                            raw samples as JSON
 //
 // Layout on a 2-CPU machine: CPU 1 runs the server under test (the proxy; for
@@ -64,6 +70,7 @@ const CLIENT_HEADERS = {
 const TARGETS = {
   direct: 'upstream answering itself (no proxy)',
   'undici-request': 'node:http + undici Pool.request + stream.pipeline (our forwarder)',
+  'undici-request-pipe': 'as undici-request, but body.pipe(res) + events instead of stream/promises pipeline',
   'undici-stream': 'node:http + undici Pool.stream, factory returns the ServerResponse',
   'hpm-default': 'node:http + http-proxy-middleware 3, default options (agent: false)',
   'hpm-keepalive': 'node:http + http-proxy-middleware 3, keep-alive http.Agent',
@@ -140,6 +147,30 @@ async function makeUndiciForwarders(upstream) {
     await pipeline(response.body, res);
   }
 
+  // Same as viaRequest without stream/promises.pipeline, which creates and aborts
+  // an AbortController (a DOMException with a stack trace) per call.
+  async function viaRequestPipe(req, res, body) {
+    const response = await pool.request({ method: req.method, path: req.url, headers: upstreamHeaders(req), body });
+    const headers = clientHeaders(response.headers);
+    res.writeHead(response.statusCode, headers);
+    if (isEventStream(headers)) res.flushHeaders();
+    await new Promise((resolve, reject) => {
+      const onClose = () => {
+        if (!res.writableFinished) {
+          response.body.destroy();
+          reject(new Error('client closed'));
+        }
+      };
+      response.body.once('error', (error) => {
+        res.destroy();
+        reject(error);
+      });
+      res.once('finish', resolve);
+      res.once('close', onClose);
+      response.body.pipe(res);
+    });
+  }
+
   async function viaStream(req, res, body) {
     await pool.stream({ method: req.method, path: req.url, headers: upstreamHeaders(req), body, opaque: res }, ({ statusCode, headers: upstream, opaque }) => {
       const headers = clientHeaders(upstream);
@@ -148,7 +179,7 @@ async function makeUndiciForwarders(upstream) {
       return opaque;
     });
   }
-  return { viaRequest, viaStream };
+  return { viaRequest, viaRequestPipe, viaStream };
 }
 
 function fail(res, error) {
@@ -159,9 +190,9 @@ function fail(res, error) {
 }
 
 async function startProxy(kind, port, upstream) {
-  if (kind === 'undici-request' || kind === 'undici-stream') {
-    const { viaRequest, viaStream } = await makeUndiciForwarders(upstream);
-    const forward = kind === 'undici-request' ? viaRequest : viaStream;
+  if (kind === 'undici-request' || kind === 'undici-request-pipe' || kind === 'undici-stream') {
+    const forwarders = await makeUndiciForwarders(upstream);
+    const forward = { 'undici-request': forwarders.viaRequest, 'undici-request-pipe': forwarders.viaRequestPipe, 'undici-stream': forwarders.viaStream }[kind];
     const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
       readBody(req)
         .then((body) => forward(req, res, body))
@@ -258,7 +289,16 @@ function spawnServer(cpu, args) {
 function cpuSeconds(pid) {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, clock ticks at 100 Hz
+  return { user: Number(fields[11]) / 100, total: (Number(fields[11]) + Number(fields[12])) / 100 }; // clock ticks at 100 Hz
+}
+
+// User time spent on the server CPU by anyone; minus the server's own user time
+// this shows other work on the machine (a shared VM, a parallel test run) that
+// competed with the server under test during a run.
+function cpuUserSeconds(cpu) {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${cpu} `));
+  const [user, nice] = line.split(/\s+/).slice(1, 3).map(Number);
+  return (user + nice) / 100;
 }
 
 const WRK_LUA = `
@@ -292,13 +332,66 @@ async function wrk(url, { connections, duration, luaPath }) {
   return { rps: r.requests / (r.duration_us / 1e6), p50: r.p50 / 1000, p90: r.p90 / 1000, p99: r.p99 / 1000, errors: r.errors, non2xx: r.non2xx };
 }
 
-async function autocannonRate(url, { connections, duration, rate }) {
-  const extra = process.env.BENCH_EXTRA_DEPS;
-  const bin = createRequire(path.join(path.resolve(extra), 'package.json')).resolve('autocannon/autocannon.js');
-  const headerArgs = Object.entries(CLIENT_HEADERS).flatMap(([k, v]) => ['-H', `${k}=${v}`]);
-  const [command, args] = pinned(LOAD_CPU, process.execPath, [bin, '-c', String(connections), '-d', String(duration), '-R', String(rate), '-m', 'POST', '-b', REQUEST_BODY, ...headerArgs, '-j', url]);
-  const r = JSON.parse(await run(command, args));
-  return { rps: r.requests.average, p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+async function pacedLoad(url, { connections, duration, rate }) {
+  const [command, args] = pinned(LOAD_CPU, process.execPath, [SELF, '--load', url, '--rate', String(rate), '--duration', String(duration), '--connections', String(connections)]);
+  const out = await run(command, args);
+  return JSON.parse(out.split('\n').find((l) => l.startsWith('RESULT ')).slice(7));
+}
+
+// Open-loop generator: request i is due at start + i/rate; latency runs from the
+// due time, so a stalled server cannot make the generator wait and hide it.
+async function runPacedLoad(url, { rate, duration, connections, warmup = 1 }) {
+  const { Pool } = await import('undici');
+  const { monitorEventLoopDelay } = await import('node:perf_hooks');
+  const target = new URL(url);
+  const pool = new Pool(target.origin, { connections, pipelining: 1 });
+  // Unrecorded first second: the generator's own JIT warm-up would otherwise show up as server latency.
+  if (warmup > 0) await runPaced(pool, target, rate, warmup);
+  const lag = monitorEventLoopDelay({ resolution: 1 });
+  lag.enable();
+  const result = await runPaced(pool, target, rate, duration);
+  lag.disable();
+  await pool.close();
+  // The generator's own event-loop lag (p99, ms): a high value means the numbers above include generator stalls.
+  return { ...result, generatorLagP99: lag.percentile(99) / 1e6 };
+}
+
+async function runPaced(pool, target, rate, duration) {
+  const total = Math.round(rate * duration);
+  const latencies = new Float64Array(total);
+  let sent = 0;
+  let done = 0;
+  let errors = 0;
+  let non2xx = 0;
+  const started = performance.now();
+  await new Promise((resolve) => {
+    const fire = (i, due) => {
+      pool
+        .request({ method: 'POST', path: target.pathname, headers: CLIENT_HEADERS, body: REQUEST_BODY })
+        .then(async (res) => {
+          await res.body.text();
+          if (res.statusCode < 200 || res.statusCode > 299) non2xx++;
+        })
+        .catch(() => errors++)
+        .finally(() => {
+          latencies[i] = performance.now() - due;
+          if (++done === total) resolve();
+        });
+    };
+    const tick = () => {
+      const now = performance.now();
+      while (sent < total && started + (sent * 1000) / rate <= now) {
+        fire(sent, started + (sent * 1000) / rate);
+        sent++;
+      }
+      if (sent < total) setTimeout(tick, 1);
+    };
+    tick();
+  });
+  const elapsed = (performance.now() - started) / 1000;
+  const sorted = Array.from(latencies).sort((a, b) => a - b);
+  const pct = (p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return { rps: total / elapsed, p50: pct(50), p90: pct(90), p99: pct(99), errors, non2xx };
 }
 
 const median = (values) => {
@@ -327,12 +420,12 @@ async function main() {
   const duration = numEnv('DURATION', 10);
   const connections = numEnv('CONNECTIONS', 32);
   const c1Duration = numEnv('C1_DURATION', 5);
-  const rate = numEnv('RATE', 2000);
+  const rate = numEnv('RATE', 1000);
   const rateDuration = numEnv('RATE_DURATION', 10);
   const rateRounds = numEnv('RATE_ROUNDS', 3);
   const targets = env('ONLY', Object.keys(TARGETS).join(',')).split(',');
   const payloads = env('PAYLOADS', 'json,sse').split(',');
-  if (targets.some((t) => t.startsWith('hpm')) || rate > 0) {
+  if (targets.some((t) => t.startsWith('hpm'))) {
     if (!process.env.BENCH_EXTRA_DEPS) throw new Error('set BENCH_EXTRA_DEPS (see the header of this file)');
   }
 
@@ -365,22 +458,36 @@ async function main() {
   console.error(JSON.stringify(machine));
 
   const samples = []; // { phase, target, payload, round, rps, p50, p90, p99, cpu }
+  const maxForeign = numEnv('MAX_FOREIGN', 0.1);
   async function measure(phase, target, payload, round, fn) {
     const pid = procs[target].pid;
-    const before = cpuSeconds(pid);
-    const upBefore = target === 'direct' ? 0 : cpuSeconds(upstreamProc.pid);
-    const started = performance.now();
-    const result = await fn();
-    const wall = (performance.now() - started) / 1000;
-    const cpu = (cpuSeconds(pid) - before) / wall;
-    const upstreamCpu = target === 'direct' ? null : (cpuSeconds(upstreamProc.pid) - upBefore) / wall;
-    const sample = { phase, target, payload, round, ...result, cpu, upstreamCpu, cpuUsPerReq: (cpu / result.rps) * 1e6 };
-    samples.push(sample);
-    console.error(
-      `${phase.padEnd(10)} r${round} ${target.padEnd(20)} ${payload.padEnd(4)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(2)}  p99 ${result.p99.toFixed(2)} ms  cpu ${(cpu * 100).toFixed(0)}%` +
-        (upstreamCpu === null ? '' : ` (upstream ${(upstreamCpu * 100).toFixed(0)}%)`) +
-        (result.errors || result.non2xx ? `  errors ${result.errors} non2xx ${result.non2xx}` : ''),
-    );
+    for (let attempt = 1; ; attempt++) {
+      const before = cpuSeconds(pid);
+      const upBefore = target === 'direct' ? null : cpuSeconds(upstreamProc.pid);
+      const cpuUserBefore = pinning ? cpuUserSeconds(SERVER_CPU) : 0;
+      const started = performance.now();
+      const result = await fn();
+      const wall = (performance.now() - started) / 1000;
+      const after = cpuSeconds(pid);
+      const cpu = (after.total - before.total) / wall;
+      const upstreamCpu = upBefore === null ? null : (cpuSeconds(upstreamProc.pid).total - upBefore.total) / wall;
+      const foreign = pinning ? Math.max(0, (cpuUserSeconds(SERVER_CPU) - cpuUserBefore - (after.user - before.user)) / wall) : 0;
+      const sample = { phase, target, payload, round, attempt, ...result, cpu, upstreamCpu, foreign, cpuUsPerReq: (cpu / result.rps) * 1e6 };
+      const retry = foreign > maxForeign && attempt < 3;
+      console.error(
+        `${phase.padEnd(10)} r${round} ${target.padEnd(20)} ${payload.padEnd(4)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(2)}  p99 ${result.p99.toFixed(2)} ms  cpu ${(cpu * 100).toFixed(0)}%` +
+          (upstreamCpu === null ? '' : ` (upstream ${(upstreamCpu * 100).toFixed(0)}%)`) +
+          `  foreign ${(foreign * 100).toFixed(0)}%` +
+          (result.generatorLagP99 === undefined ? '' : `  generator lag p99 ${result.generatorLagP99.toFixed(1)} ms`) +
+          (result.errors || result.non2xx ? `  errors ${result.errors} non2xx ${result.non2xx}` : '') +
+          (retry ? '  → discarded, other load on the server CPU; again' : ''),
+      );
+      if (!retry) {
+        samples.push(sample);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+    }
   }
 
   // Warm-up: JIT and connection pools.
@@ -405,7 +512,7 @@ async function main() {
     for (let round = 1; round <= rateRounds; round++) {
       const order = targets.map((_, i) => targets[(i + round - 1) % targets.length]);
       for (const target of order) for (const payload of payloads) {
-        await measure(`rate${rate}`, target, payload, round, () => autocannonRate(url(target, payload), { connections, duration: rateDuration, rate }));
+        await measure(`rate${rate}`, target, payload, round, () => pacedLoad(url(target, payload), { connections, duration: rateDuration, rate }));
       }
     }
   }
@@ -417,7 +524,7 @@ async function main() {
     const mine = samples.filter((s) => s.phase === phase && s.payload === payload && s.target === target);
     if (mine.length === 0) continue;
     const m = (key) => median(mine.map((s) => s[key]));
-    summary.push({ phase, payload, target, rps: m('rps'), p50: m('p50'), p99: m('p99'), cpu: m('cpu'), cpuUsPerReq: m('cpuUsPerReq'), rpsMin: Math.min(...mine.map((s) => s.rps)), rpsMax: Math.max(...mine.map((s) => s.rps)) });
+    summary.push({ phase, payload, target, foreign: m('foreign'), rps: m('rps'), p50: m('p50'), p99: m('p99'), cpu: m('cpu'), cpuUsPerReq: m('cpuUsPerReq'), rpsMin: Math.min(...mine.map((s) => s.rps)), rpsMax: Math.max(...mine.map((s) => s.rps)) });
   }
   const find = (phase, payload, target) => summary.find((s) => s.phase === phase && s.payload === payload && s.target === target);
   const lines = ['| phase | payload | target | req/s (min–max) | p50 ms | p99 ms | server CPU | CPU µs/req | vs direct | vs undici-request |', '|---|---|---|---|---|---|---|---|---|---|'];
@@ -430,7 +537,7 @@ async function main() {
     );
   }
   console.log(`machine: ${JSON.stringify(machine)}`);
-  console.log(`saturate: wrk -t1 -c${connections} -d${duration}s × ${rounds} interleaved rounds; c1: -c1 -d${c1Duration}s; rate: autocannon -c${connections} -R${rate} -d${rateDuration}s × ${rateRounds}; medians`);
+  console.log(`saturate: wrk -t1 -c${connections} -d${duration}s × ${rounds} interleaved rounds; c1: -c1 -d${c1Duration}s; rate: open-loop ${rate} req/s over ≤${connections} connections, ${rateDuration}s × ${rateRounds}; medians`);
   console.log(lines.join('\n'));
   const out = process.env.OUT;
   if (out) fs.writeFileSync(out, JSON.stringify({ machine, samples, summary }, null, 2));
@@ -440,7 +547,11 @@ async function main() {
 // -------------------------------------------------------------------- main ---
 
 const argv = process.argv.slice(2);
-if (argv[0] === '--serve') {
+if (argv[0] === '--load') {
+  const opt = (name) => Number(argv[argv.indexOf(name) + 1]);
+  const result = await runPacedLoad(argv[1], { rate: opt('--rate'), duration: opt('--duration'), connections: opt('--connections') });
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+} else if (argv[0] === '--serve') {
   const opt = (name) => argv[argv.indexOf(name) + 1];
   const kind = argv[1];
   const port = Number(opt('--port'));

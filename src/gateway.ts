@@ -1,9 +1,11 @@
 import type { Hono } from 'hono';
 import { createJwtVerifier, type FetchLike, type TokenVerifier } from './auth/index.js';
 import type { GatewayConfig } from './config/index.js';
-import { buildProtectedResourceMetadata } from './discovery/index.js';
+import { buildDiscoveryView, type DiscoveryView } from './discovery/index.js';
 import { createApp, listen, type GatewayEnv, type ListeningServer } from './http/index.js';
 import type { Logger } from './log/index.js';
+import { ToolHeaderRegistry } from './mcp-headers/index.js';
+import { PolicyStore } from './policy/index.js';
 import { createForwarder, type Forwarder } from './proxy/index.js';
 
 export interface GatewayDependencies {
@@ -17,17 +19,23 @@ export interface GatewayDependencies {
 export interface Gateway {
   app: Hono<GatewayEnv>;
   verifier: TokenVerifier;
-  /** Starts fetching keys and listens. Resolves once the port is open (readiness may follow). */
+  policies: PolicyStore;
+  /** Starts fetching keys, watching the policy, and listens. Resolves once the port is open (readiness may follow). */
   start(): Promise<ListeningServer>;
+  /** Re-reads the policy directory (SIGHUP). Resolves true when a new policy is in force. */
+  reloadPolicy(): Promise<boolean>;
   /** Drains (readiness goes false), stops listening, closes the upstream pool. Safe to call twice. */
   stop(): Promise<void>;
 }
 
 /**
- * The composition root: everything derived from the config (verifier, metadata
- * document, forwarder, app) is built here once, before the first request.
+ * The composition root: everything derived from the config (verifier, policy,
+ * metadata document, forwarder, app) is built here once, before the first
+ * request. An invalid policy fails here, at start-up.
+ *
+ * @throws PolicyError when the policy directory is invalid
  */
-export function createGateway(config: GatewayConfig, deps: GatewayDependencies): Gateway {
+export async function createGateway(config: GatewayConfig, deps: GatewayDependencies): Promise<Gateway> {
   const verifier = createJwtVerifier({
     authorizationServers: config.authorizationServers,
     defaultAudiences: [config.resource.url],
@@ -36,22 +44,31 @@ export function createGateway(config: GatewayConfig, deps: GatewayDependencies):
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     ...(deps.now ? { now: deps.now } : {}),
   });
+  const policies = await PolicyStore.create({
+    directory: config.policy?.directory,
+    watch: config.policy?.watch ?? false,
+    pollIntervalMs: (config.policy?.pollIntervalSeconds ?? 0) * 1000,
+    logger: deps.logger,
+  });
+  let discovery: DiscoveryView = buildDiscoveryView(config, policies.current);
+  policies.onChange((policy) => {
+    discovery = buildDiscoveryView(config, policy);
+  });
   const forwarder: Forwarder = createForwarder({
     upstream: config.upstream,
     trustForwardedHeaders: config.listen.trustForwardedHeaders,
     publicUrl: config.resource.url,
   });
-  const challengeScopes = config.resource.challengeScopes;
-  const metadata = buildProtectedResourceMetadata(config, config.resource.scopesSupported ?? challengeScopes);
   let draining = false;
   const app = createApp({
     resourceUrl: config.resource.url,
-    metadata,
-    challengeScopes,
+    discovery: () => discovery,
     maxBodyBytes: config.limits.maxBodyBytes,
     verifier,
+    policies,
+    tools: new ToolHeaderRegistry(),
     forwarder,
-    readiness: { issuers: verifier.issuers, isDraining: () => draining },
+    readiness: { issuers: verifier.issuers, isDraining: () => draining, policyStatus: () => policies.status },
     logger: deps.logger,
   });
 
@@ -60,16 +77,23 @@ export function createGateway(config: GatewayConfig, deps: GatewayDependencies):
   return {
     app,
     verifier,
+    policies,
     async start() {
       verifier.start();
+      policies.start();
       listening = await listen(app, { host: config.listen.host, port: config.listen.port, logger: deps.logger });
-      deps.logger.info({ address: listening.origin, resource: config.resource.url, upstream: config.upstream.url }, 'gateway listening');
+      deps.logger.info(
+        { address: listening.origin, resource: config.resource.url, upstream: config.upstream.url, policyVersion: policies.current.version },
+        'gateway listening',
+      );
       return listening;
     },
+    reloadPolicy: () => policies.reload('SIGHUP'),
     stop() {
       // Idempotent: a second SIGTERM (or a test's cleanup) waits for the same drain.
       stopped ??= (async () => {
         draining = true;
+        policies.stop();
         await listening?.close(config.shutdown.drainTimeoutMs);
         verifier.stop();
         await forwarder.close();

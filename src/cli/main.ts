@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
+import { runPolicy } from './policy-command.js';
 import { runServe } from './serve-command.js';
+import { UsageError } from './usage-error.js';
 import { runValidate } from './validate-command.js';
 
 export interface CliIo {
@@ -16,6 +18,7 @@ An OAuth 2.1 gateway in front of MCP servers.
 Commands:
   serve     Run the gateway
   validate  Check a gateway config file (exit 0 when valid, 1 when not)
+  policy    Validate, explain and test policy files (mcp-auth-gateway policy --help)
 
 Options:
   -c, --config <file>  Gateway config file (default: $MCP_GATEWAY_CONFIG)
@@ -27,14 +30,11 @@ Examples:
   MCP_GATEWAY_CONFIG=/etc/mcp-auth-gateway/gateway.yaml mcp-auth-gateway serve
 `;
 
-/** A mistake in how the CLI was called: printed with the usage hint, exit code 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
 /** Runs the CLI and returns the process exit code. `serve` returns only after shutdown. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   try {
+    // `policy` has subcommands with their own options.
+    if (argv[0] === 'policy') return await runPolicy(argv.slice(1), io);
     const { values, positionals } = parseArgs({
       args: [...argv],
       allowPositionals: true,

@@ -6,14 +6,17 @@ import type { CliIo } from './main.js';
 /**
  * `serve`: run until SIGTERM/SIGINT, then drain (readiness goes false, in-flight
  * requests finish, streams are closed after the drain timeout) and exit 0.
- * A config error is thrown before anything listens.
+ * SIGHUP reloads the policy. A config or policy error is thrown before anything listens.
  */
 export async function runServe(configPath: string, io: CliIo): Promise<number> {
   const config = await loadConfigFile(configPath, { env: io.env });
   const logger = createLogger(config.logging.level);
-  const gateway = createGateway(config, { logger });
+  const gateway = await createGateway(config, { logger });
   exitOnFatalErrors(logger);
   await gateway.start();
+  // SIGHUP re-reads the policy directory (an invalid edit is logged and ignored).
+  const onHangup = () => void gateway.reloadPolicy();
+  process.on('SIGHUP', onHangup);
 
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
@@ -25,6 +28,7 @@ export async function runServe(configPath: string, io: CliIo): Promise<number> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
+  process.off('SIGHUP', onHangup);
   await gateway.stop();
   logger.info('stopped');
   logger.flush();

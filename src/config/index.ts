@@ -7,6 +7,7 @@ export {
   type GatewayConfigInput,
   type AuthorizationServerConfig,
   type UpstreamConfig,
+  type PolicyConfig,
 } from './schema.js';
 export { substituteReferences, type SubstitutionSources } from './substitute.js';
 export {

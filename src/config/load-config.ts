@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { gatewayConfigSchema, type GatewayConfig } from './schema.js';
@@ -32,7 +33,13 @@ export function parseConfigText(text: string, file: string, options: LoadConfigO
   if (source.syntaxIssues.length > 0) throw new ConfigError(source.syntaxIssues);
   const substitutionIssues = substituteReferences(source.document, options, source.locateOffset);
   if (substitutionIssues.length > 0) throw new ConfigError(substitutionIssues);
-  return validateConfig(source.document.toJS() ?? {}, source);
+  return resolvePaths(validateConfig(source.document.toJS() ?? {}, source), dirname(resolve(file)));
+}
+
+/** Paths in the config are relative to the config file, wherever the gateway was started from. */
+function resolvePaths(config: GatewayConfig, baseDirectory: string): GatewayConfig {
+  if (!config.policy) return config;
+  return { ...config, policy: { ...config.policy, directory: resolve(baseDirectory, config.policy.directory) } };
 }
 
 /** Validates an already-parsed config object; `source` (when given) adds line:column to messages. */

@@ -53,11 +53,15 @@ export const resourceSchema = z
     scopesSupported: z
       .array(scopeToken)
       .optional()
-      .describe('PRM `scopes_supported`. Never include offline_access. Defaults to challengeScopes.'),
+      .describe(
+        'PRM `scopes_supported`: the minimal scopes for basic use. Never offline_access. Default: the policy\'s (settings.scopesSupported, else the challenge scopes).',
+      ),
     challengeScopes: z
       .array(scopeToken)
-      .default([])
-      .describe('Baseline scopes named in the 401 challenge: what a client needs to initialize and list.'),
+      .optional()
+      .describe(
+        'Scopes named in the 401 challenge: what a client needs to initialize and list. Default: the policy\'s (settings.challengeScopes, else what its initialize and list rules require).',
+      ),
   })
   .describe('The protected resource: this gateway\'s MCP endpoint as clients see it.');
 
@@ -122,6 +126,26 @@ export const upstreamSchema = z
   })
   .describe('The MCP server behind the gateway.');
 
+export const policySchema = z
+  .strictObject({
+    directory: z
+      .string()
+      .min(1)
+      .describe('Directory of policy files (*.yaml), merged in file-name order. Relative to the config file.'),
+    watch: z
+      .boolean()
+      .default(true)
+      .describe('Reload when a file changes (also picks up the Kubernetes ConfigMap symlink swap). SIGHUP always reloads.'),
+    pollIntervalSeconds: z
+      .int()
+      .min(0)
+      .default(30)
+      .describe('Also re-read the directory this often, for filesystems without change events; 0 disables.'),
+  })
+  .describe(
+    'Per-tool, prompt, resource and method authorization (docs/policy.md). Absent: every valid token may call everything.',
+  );
+
 export const limitsSchema = z
   .strictObject({
     maxBodyBytes: z
@@ -168,6 +192,7 @@ export const gatewayConfigSchema = z
       .array(authorizationServerSchema)
       .min(1, { error: 'expected at least one authorization server' }),
     upstream: upstreamSchema,
+    policy: policySchema.optional(),
     limits: limitsSchema.prefault({}),
     tokenCache: tokenCacheSchema.prefault({}),
     shutdown: shutdownSchema.prefault({}),
@@ -197,7 +222,7 @@ export const gatewayConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['authorizationServers', index, 'issuer'], message: 'duplicate issuer' });
       }
     });
-    const scopes = [...(config.resource.scopesSupported ?? []), ...config.resource.challengeScopes];
+    const scopes = [...(config.resource.scopesSupported ?? []), ...(config.resource.challengeScopes ?? [])];
     scopes.forEach((scope) => {
       if (scope === 'offline_access') {
         ctx.addIssue({
@@ -215,3 +240,4 @@ export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 export type AuthorizationServerConfig = GatewayConfig['authorizationServers'][number];
 export type UpstreamConfig = GatewayConfig['upstream'];
+export type PolicyConfig = NonNullable<GatewayConfig['policy']>;

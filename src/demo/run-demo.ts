@@ -28,7 +28,7 @@ const config = validateConfig({
   upstream: { url: upstream.url, credential: { header: 'X-API-Key', value: settings.serviceKey } },
   logging: { level: process.env.DEMO_LOG_LEVEL ?? 'info' },
 });
-const gateway = createGateway(config, { logger: createLogger(config.logging.level) });
+const gateway = await createGateway(config, { logger: createLogger(config.logging.level) });
 await gateway.start();
 await Promise.all(gateway.verifier.issuers.map((keys) => keys.whenReady()));
 

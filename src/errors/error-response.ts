@@ -53,9 +53,7 @@ export function buildErrorResponse(error: unknown, context: ErrorResponseContext
 
 function errorData(error: GatewayError): Record<string, unknown> | undefined {
   const mapping = mappingFor(error.code);
-  if (error.code === 'insufficient_scope') {
-    return { error: 'insufficient_scope', requiredScopes: error.requiredScopes ?? [] };
-  }
+  if (error.data) return mapping.oauthError ? { error: mapping.oauthError, ...error.data } : error.data;
   if (mapping.oauthError) return { error: mapping.oauthError };
   return undefined;
 }

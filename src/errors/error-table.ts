@@ -41,6 +41,19 @@ export const ERROR_TABLE = {
     jsonRpcCode: -32001,
     message: 'The access token lacks a required scope',
   },
+  access_denied: {
+    status: 403,
+    challenge: false,
+    jsonRpcCode: -32001,
+    message: 'The gateway policy does not allow this call',
+  },
+  // For clients that mishandle step-up: a JSON-RPC error in an HTTP 200.
+  denied_in_band: {
+    status: 200,
+    challenge: false,
+    jsonRpcCode: -32001,
+    message: 'The gateway policy does not allow this call',
+  },
   parse_error: { status: 400, challenge: false, jsonRpcCode: -32700, message: 'Parse error' },
   invalid_request: { status: 400, challenge: false, jsonRpcCode: -32600, message: 'Invalid request' },
   header_mismatch: {

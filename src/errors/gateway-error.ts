@@ -13,6 +13,8 @@ export type GatewayErrorCode =
   | 'token_invalid'
   | 'token_in_query'
   | 'insufficient_scope'
+  | 'access_denied'
+  | 'denied_in_band'
   | 'parse_error'
   | 'invalid_request'
   | 'header_mismatch'
@@ -52,6 +54,8 @@ export interface GatewayErrorOptions {
   tokenRejection?: TokenRejectionReason;
   /** Scopes to name in an `insufficient_scope` challenge. */
   requiredScopes?: readonly string[];
+  /** Client-safe structured detail for the JSON-RPC error `data` (scope names, reasons; never request data). */
+  data?: Record<string, unknown>;
   /** Extra response headers (e.g. `Allow` for 405). */
   headers?: Record<string, string>;
 }
@@ -63,6 +67,7 @@ export class GatewayError extends Error {
   readonly detail: string | undefined;
   readonly tokenRejection: TokenRejectionReason | undefined;
   readonly requiredScopes: readonly string[] | undefined;
+  readonly data: Record<string, unknown> | undefined;
   readonly headers: Record<string, string> | undefined;
 
   constructor(code: GatewayErrorCode, options: GatewayErrorOptions = {}) {
@@ -72,6 +77,7 @@ export class GatewayError extends Error {
     this.detail = options.detail;
     this.tokenRejection = options.tokenRejection;
     this.requiredScopes = options.requiredScopes;
+    this.data = options.data;
     this.headers = options.headers;
   }
 }

@@ -1,23 +1,27 @@
 import { Hono, type Context } from 'hono';
 import type { TokenVerifier } from '../auth/index.js';
-import { buildMcpPath, buildMetadataPath, buildMetadataUrl, type ProtectedResourceMetadata } from '../discovery/index.js';
+import { buildMcpPath, buildMetadataPath, buildMetadataUrl, type DiscoveryView } from '../discovery/index.js';
 import { buildErrorResponse, GatewayError, type ErrorResponseContext } from '../errors/index.js';
 import { idForErrorReply } from '../jsonrpc/index.js';
 import type { Logger } from '../log/index.js';
+import type { ToolHeaderRegistry } from '../mcp-headers/index.js';
+import type { PolicyStore } from '../policy/index.js';
 import type { Forwarder } from '../proxy/index.js';
 import type { GatewayEnv } from './context.js';
 import { buildReadiness, type ReadinessSource } from './health.js';
 import { createAuthenticate } from './middleware/authenticate.js';
+import { createAuthorize } from './middleware/authorize.js';
 import { createForward } from './middleware/forward.js';
 import { createReadJsonRpc } from './middleware/read-json-rpc.js';
 
 export interface AppDependencies {
   resourceUrl: string;
-  metadata: ProtectedResourceMetadata;
-  /** Scopes named in a 401 challenge. */
-  challengeScopes: readonly string[];
+  /** The PRM document and 401 scopes for the policy in force (they follow policy reloads). */
+  discovery: () => DiscoveryView;
   maxBodyBytes: number;
   verifier: TokenVerifier;
+  policies: PolicyStore;
+  tools: ToolHeaderRegistry;
   forwarder: Forwarder;
   readiness: ReadinessSource;
   logger: Logger;
@@ -27,17 +31,13 @@ const MCP_METHODS = ['POST', 'GET', 'DELETE'];
 
 /**
  * The gateway's HTTP surface. The MCP endpoint's pipeline reads top to bottom:
- * authenticate → read and parse the JSON-RPC body → forward. Every failure is
- * a `GatewayError` turned into a response in one place (`onError`).
+ * authenticate → read and parse the JSON-RPC body → authorize → forward.
+ * Every failure is a `GatewayError` turned into a response in one place (`onError`).
  */
 export function createApp(deps: AppDependencies): Hono<GatewayEnv> {
   const mcpPath = buildMcpPath(deps.resourceUrl);
   const metadataPath = buildMetadataPath(deps.resourceUrl);
-  const errorContext = {
-    resourceMetadataUrl: buildMetadataUrl(deps.resourceUrl),
-    challengeScopes: deps.challengeScopes,
-  } satisfies Omit<ErrorResponseContext, 'jsonRpc'>;
-  const metadataBody = JSON.stringify(deps.metadata);
+  const resourceMetadataUrl = buildMetadataUrl(deps.resourceUrl);
 
   // strict: false → `/mcp` and `/mcp/` are the same endpoint.
   const app = new Hono<GatewayEnv>({ strict: false });
@@ -48,7 +48,7 @@ export function createApp(deps: AppDependencies): Hono<GatewayEnv> {
     return c.json(readiness, readiness.ready ? 200 : 503);
   });
 
-  // RFC 9728 discovery: a static document built at start-up (never a 5xx),
+  // RFC 9728 discovery: a document prepared per policy version (never a 5xx),
   // readable from any origin so browser-based clients can discover us.
   app.on(['GET', 'OPTIONS'], metadataPath, function protectedResourceMetadata(c) {
     c.header('access-control-allow-origin', '*');
@@ -58,7 +58,7 @@ export function createApp(deps: AppDependencies): Hono<GatewayEnv> {
       return c.body(null, 204);
     }
     c.header('cache-control', 'public, max-age=300');
-    return c.body(metadataBody, 200, { 'content-type': 'application/json' });
+    return c.body(deps.discovery().metadataJson, 200, { 'content-type': 'application/json' });
   });
 
   app.on(
@@ -66,7 +66,8 @@ export function createApp(deps: AppDependencies): Hono<GatewayEnv> {
     mcpPath,
     createAuthenticate(deps.verifier),
     createReadJsonRpc({ maxBodyBytes: deps.maxBodyBytes }),
-    createForward(deps.forwarder),
+    createAuthorize({ policies: deps.policies, tools: deps.tools, logger: deps.logger }),
+    createForward({ forwarder: deps.forwarder, tools: deps.tools, maxListResponseBytes: 16 * 1024 * 1024, logger: deps.logger }),
   );
   app.all(mcpPath, () => {
     throw new GatewayError('method_not_allowed', { headers: { allow: MCP_METHODS.join(', ') } });
@@ -77,7 +78,8 @@ export function createApp(deps: AppDependencies): Hono<GatewayEnv> {
   });
 
   app.onError(function renderError(error, c) {
-    return respondWithError(c, error, { ...errorContext, jsonRpc: isMcpRequest(c, mcpPath) }, deps.logger);
+    const context = { resourceMetadataUrl, challengeScopes: deps.discovery().challengeScopes, jsonRpc: isMcpRequest(c, mcpPath) };
+    return respondWithError(c, error, context, deps.logger);
   });
   return app;
 }

@@ -1,6 +1,7 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { Principal } from '../auth/index.js';
 import type { JsonRpcBody } from '../jsonrpc/index.js';
+import type { CompiledPolicy, Decision } from '../policy/index.js';
 
 /** Typed once for the whole app (hono's `ContextVariableMap`), so handlers need no casts. */
 declare module 'hono' {
@@ -11,6 +12,10 @@ declare module 'hono' {
     rpcBody: JsonRpcBody;
     /** The POST body bytes, forwarded as received. */
     rawBody: Buffer;
+    /** The policy in force when the request arrived; the whole request uses it. */
+    policy: CompiledPolicy;
+    /** One decision per JSON-RPC message of the POST body, set by `authorize`. */
+    decisions: Decision[];
   }
 }
 

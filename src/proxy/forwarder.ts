@@ -22,10 +22,13 @@ export interface ForwardRequest {
   outgoing: ServerResponse;
   /** The POST body as received (forwarded byte for byte), or undefined for GET/DELETE. */
   body: Buffer | undefined;
+  /** Request headers to set on the upstream request, over the client's (lowercase names). */
+  headerOverrides?: Record<string, string>;
   /**
    * Transforms the response body on its way to the client (list filtering,
    * outcome extraction). Called once the upstream headers are known; returning
-   * none streams the body through untouched.
+   * none streams the body through untouched. It may adjust `headers` (e.g. drop
+   * Content-Length) before they are sent.
    */
   responseTransforms?: (status: number, headers: Record<string, string | string[]>) => Transform[];
 }
@@ -76,7 +79,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     ...(options.dropRequestHeaders ? { alsoDrop: options.dropRequestHeaders } : {}),
   };
 
-  async function forward({ incoming, outgoing, body, responseTransforms }: ForwardRequest): Promise<ForwardOutcome> {
+  async function forward({ incoming, outgoing, body, headerOverrides, responseTransforms }: ForwardRequest): Promise<ForwardOutcome> {
     const abort = new AbortController();
     const onClientClose = () => {
       if (!outgoing.writableFinished) abort.abort();
@@ -89,7 +92,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       response = await pool.request({
         method: incoming.method as Dispatcher.HttpMethod,
         path: upstreamPath(upstreamUrl, incoming.url),
-        headers: buildUpstreamHeaders(incoming.headers, { ...headerContext, remoteAddress: incoming.socket.remoteAddress }),
+        headers: {
+          ...buildUpstreamHeaders(incoming.headers, { ...headerContext, remoteAddress: incoming.socket.remoteAddress }),
+          ...headerOverrides,
+        },
         body: body ?? null,
         signal: abort.signal,
       });
@@ -110,7 +116,6 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
     const headers = buildClientHeaders(response.headers);
     const transforms = responseTransforms?.(response.statusCode, headers) ?? [];
-    if (transforms.length > 0) delete headers['content-length'];
     outgoing.writeHead(response.statusCode, headers);
     // Send the headers now: an SSE stream may stay silent for a while and the
     // client should know the stream is open.

@@ -67,7 +67,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       callback();
     },
   });
-  const gateway = createGateway(config, { logger: createLogger(config.logging.level, logSink) });
+  const gateway = await createGateway(config, { logger: createLogger(config.logging.level, logSink) });
   const listening = await gateway.start();
   await Promise.all(gateway.verifier.issuers.map((keys) => keys.whenReady()));
   return {

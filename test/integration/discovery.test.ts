@@ -7,17 +7,17 @@ import { createGateway } from '../../src/gateway.js';
 import { silentLogger } from '../../src/log/index.js';
 import { parseChallenge } from '../helpers/mcp-requests.js';
 
-function gatewayFor(resource: Partial<GatewayConfigInput['resource']> & { url: string }) {
+async function gatewayFor(resource: Partial<GatewayConfigInput['resource']> & { url: string }) {
   const config = validateConfig({
     resource: { challengeScopes: ['tickets:read'], ...resource },
     authorizationServers: [{ issuer: 'https://auth.example.com', jwksUri: 'https://auth.example.com/jwks' }],
     upstream: { url: 'http://127.0.0.1:9/mcp' },
   });
-  return createGateway(config, { logger: silentLogger }).app;
+  return (await createGateway(config, { logger: silentLogger })).app;
 }
 
-describe('protected resource metadata', () => {
-  const app = gatewayFor({ url: 'https://mcp.example.com/mcp', name: 'Tickets', documentation: 'https://docs.example.com/' });
+describe('protected resource metadata', async () => {
+  const app = await gatewayFor({ url: 'https://mcp.example.com/mcp', name: 'Tickets', documentation: 'https://docs.example.com/' });
 
   it('is served at the path-inserted well-known URL', async () => {
     const response = await app.request('https://mcp.example.com/.well-known/oauth-protected-resource/mcp');
@@ -49,14 +49,14 @@ describe('protected resource metadata', () => {
   });
 
   it('serves the root document when the MCP endpoint is the root', async () => {
-    const rootApp = gatewayFor({ url: 'https://mcp.example.com/' });
+    const rootApp = await gatewayFor({ url: 'https://mcp.example.com/' });
     const response = await rootApp.request('/.well-known/oauth-protected-resource');
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ resource: 'https://mcp.example.com/' });
   });
 
   it('omits scopes_supported when none are configured, and never lists offline_access', async () => {
-    const bare = gatewayFor({ url: 'https://mcp.example.com/mcp', challengeScopes: [] });
+    const bare = await gatewayFor({ url: 'https://mcp.example.com/mcp', challengeScopes: [] });
     const document = (await (await bare.request('/.well-known/oauth-protected-resource/mcp')).json()) as Record<string, unknown>;
     expect(document).not.toHaveProperty('scopes_supported');
     expect(() =>
@@ -69,8 +69,8 @@ describe('protected resource metadata', () => {
   });
 });
 
-describe('the 401 challenge', () => {
-  const app = gatewayFor({ url: 'https://mcp.example.com/mcp' });
+describe('the 401 challenge', async () => {
+  const app = await gatewayFor({ url: 'https://mcp.example.com/mcp' });
 
   it('points at the absolute PRM URL built from the configured URL, never from the Host header', async () => {
     const response = await app.request('http://evil.example/mcp', {

@@ -40,7 +40,7 @@ describe('readiness and the JWKS', () => {
       authorizationServers: [{ issuer: `http://127.0.0.1:${asPort}`, metadataTimeoutMs: 500 }],
       upstream: { url: upstream.url },
     });
-    const gateway = createGateway(config, { logger: silentLogger });
+    const gateway = await createGateway(config, { logger: silentLogger });
     await gateway.start();
     cleanups.push(() => gateway.stop());
 

@@ -1,0 +1,135 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import {
+  callerFromClaims,
+  explainDecision,
+  formatExplanation,
+  formatFinding,
+  loadPolicyDirectory,
+  parseClaimsInput,
+  parsePolicyTests,
+  parseRequestInput,
+  PolicyError,
+  PolicyTestFileError,
+  runPolicyTests,
+} from '../policy/index.js';
+import { buildMetadataUrl } from '../discovery/index.js';
+import type { CliIo } from './main.js';
+import { UsageError } from './usage-error.js';
+
+export const POLICY_USAGE = `Usage: mcp-auth-gateway policy <validate|explain|test> …
+
+  policy validate <dir> [--strict]
+      Schema and semantic checks of a policy directory. Exit 1 on errors
+      (and on warnings with --strict).
+
+  policy explain --policy <dir> --claims <json|jwt|@file> --request <json|@file> [--resource <url>] [--json]
+      The decision for one request: the rule that matched, required vs granted
+      scopes, and the exact response (challenge) the client would get.
+
+  policy test <dir> <tests.yaml>
+      Runs YAML test cases (claims + request → expected decision and challenge).
+      Exit 1 when a case fails.
+`;
+
+/** `policy …`: tooling for platform teams who own policy files. */
+export async function runPolicy(argv: readonly string[], io: CliIo): Promise<number> {
+  const [subcommand, ...rest] = argv;
+  switch (subcommand) {
+    case 'validate':
+      return validate(rest, io);
+    case 'explain':
+      return explain(rest, io);
+    case 'test':
+      return test(rest, io);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      io.stdout.write(POLICY_USAGE);
+      return subcommand === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown policy command: ${subcommand}`);
+  }
+}
+
+async function validate(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: { strict: { type: 'boolean' } } });
+  const directory = single(positionals, 'policy validate needs a directory');
+  try {
+    const { policy, findings } = await loadPolicyDirectory(directory);
+    for (const finding of findings) io.stdout.write(`${formatFinding(finding)}\n`);
+    io.stdout.write(`${directory}: valid (${policy.files.length} files, version ${policy.version}, ${findings.length} warnings)\n`);
+    return values.strict && findings.length > 0 ? 1 : 0;
+  } catch (error) {
+    if (!(error instanceof PolicyError)) throw error;
+    io.stderr.write(`${error.message}\n${directory}: invalid\n`);
+    return 1;
+  }
+}
+
+async function explain(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      policy: { type: 'string' },
+      claims: { type: 'string' },
+      request: { type: 'string' },
+      resource: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  if (!values.policy || !values.claims || !values.request) throw new UsageError('policy explain needs --policy, --claims and --request');
+  const policy = await loadOrReport(values.policy, io);
+  if (!policy) return 1;
+  const claims = parseClaimsInput(await readArgument(values.claims));
+  const request = parseRequestInput(JSON.parse(await readArgument(values.request)) as unknown);
+  const resourceMetadataUrl = values.resource ? buildMetadataUrl(values.resource) : 'https://<gateway>/.well-known/oauth-protected-resource/<path>';
+  const explanation = explainDecision(policy, callerFromClaims(claims), request, { resourceMetadataUrl });
+  io.stdout.write(values.json ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation));
+  return 0;
+}
+
+async function test(argv: readonly string[], io: CliIo): Promise<number> {
+  const { positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: {} });
+  const [directory, testsFile] = positionals;
+  if (!directory || !testsFile || positionals.length > 2) throw new UsageError('policy test needs <dir> <tests.yaml>');
+  const policy = await loadOrReport(directory, io);
+  if (!policy) return 1;
+  let cases;
+  try {
+    cases = parsePolicyTests(await readFile(testsFile, 'utf8'), testsFile).tests;
+  } catch (error) {
+    if (!(error instanceof PolicyTestFileError)) throw error;
+    io.stderr.write(`${error.message}\n`);
+    return 1;
+  }
+  const results = runPolicyTests(policy, cases);
+  for (const result of results) {
+    io.stdout.write(`${result.passed ? '✓' : '✗'} ${result.name}\n`);
+    for (const failure of result.failures) io.stdout.write(`    ${failure}\n`);
+  }
+  const failed = results.filter((result) => !result.passed).length;
+  io.stdout.write(`\n${results.length} tests, ${results.length - failed} passed, ${failed} failed\n`);
+  return failed > 0 ? 1 : 0;
+}
+
+async function loadOrReport(directory: string, io: CliIo) {
+  try {
+    return (await loadPolicyDirectory(directory)).policy;
+  } catch (error) {
+    if (!(error instanceof PolicyError)) throw error;
+    io.stderr.write(`${error.message}\n`);
+    return undefined;
+  }
+}
+
+/** `@path` reads a file; anything else is the value itself. */
+async function readArgument(value: string): Promise<string> {
+  return value.startsWith('@') ? readFile(value.slice(1), 'utf8') : value;
+}
+
+function single(positionals: readonly string[], message: string): string {
+  if (positionals.length !== 1) throw new UsageError(message);
+  return positionals[0]!;
+}

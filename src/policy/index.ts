@@ -1,0 +1,14 @@
+export { compilePolicy, type CompileResult, type LoadedPolicyFile } from './compile-policy.js';
+export { CompiledPolicy, isListMethod, LIST_METHODS, type ListMethod } from './compiled-policy.js';
+export { isDenied, type Decision, type DecisionEffect, type DecisionReason } from './decision.js';
+export { loadPolicyDirectory, parsePolicyFiles } from './load-policy.js';
+export { formatFinding, PolicyError, type PolicyFinding } from './policy-error.js';
+export type { Caller, RuleRef } from './rule.js';
+export { DEFAULT_OPEN_METHODS, policyFileSchema, type DenyResponse, type PolicyFile, type PolicySettings } from './schema.js';
+export { findTarget, type Target } from './target.js';
+export { createListFilter, idKey, type ListFilterOptions, type ListResponseSelector } from './list-filter.js';
+export { PolicyStore, type PolicyStatus, type PolicyStoreOptions } from './policy-store.js';
+export { computePolicyVersion, readPolicyFiles, type PolicyFileText } from './load-policy.js';
+export { buildDenial, challengeScopesFor } from './denial.js';
+export { callerFromClaims, explainDecision, formatExplanation, parseClaimsInput, parseRequestInput, type Explanation } from './explain.js';
+export { parsePolicyTests, PolicyTestFileError, policyTestFileSchema, runPolicyTests, type PolicyTestResult } from './policy-tests.js';
