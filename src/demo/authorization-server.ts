@@ -335,6 +335,17 @@ function buildProviderConfiguration({ settings, keys, adapter, cookieKeys }: Pro
     // Resource scopes are listed too: dynamic registration (RFC 7591) refuses a client
     // `scope` the AS does not know, and the MCP SDK registers with the challenged scope.
     scopes: ['openid', ...new Set([...resources.values()].flat())],
+    // The official MCP SDK registers with the scope of its first challenge and
+    // never re-registers, so an AS that enforces a client's registered `scope`
+    // refuses its later step-up as invalid_scope. This demo AS keeps no scope
+    // restriction on clients (the grant still holds only what was consented).
+    // The validator runs for this (unused) extra property on every registration.
+    extraClientMetadata: {
+      properties: ['demo_unrestricted_scope'],
+      validator: (_ctx: unknown, key: string, _value: unknown, metadata: Record<string, unknown>) => {
+        if (key === 'demo_unrestricted_scope') delete metadata.scope;
+      },
+    },
     routes: ROUTES,
     pkce: { required: () => true },
     findAccount: async (_ctx: unknown, sub: string) =>

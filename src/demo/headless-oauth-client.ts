@@ -29,7 +29,16 @@ export class HeadlessOAuthProvider implements OAuthClientProvider {
   /** The code from the latest headless authorization, to hand to `transport.finishAuth`. */
   pendingCode: string | undefined;
 
-  constructor(private readonly clientName = 'mcp-auth-gateway demo client') {}
+  /**
+   * @param keepRefreshTokens false drops refresh tokens, so that a step-up
+   *   (403 insufficient_scope) goes through a new authorization with the
+   *   challenged scope: SDK 1.x refreshes *without* the new scope when it holds a
+   *   refresh token and then fails (typescript-sdk #2255).
+   */
+  constructor(
+    private readonly clientName = 'mcp-auth-gateway demo client',
+    private readonly keepRefreshTokens = true,
+  ) {}
 
   get redirectUrl(): string {
     return REDIRECT_URL;
@@ -58,7 +67,12 @@ export class HeadlessOAuthProvider implements OAuthClientProvider {
   }
 
   saveTokens(tokens: OAuthTokens): void {
-    this.#tokens = tokens;
+    if (this.keepRefreshTokens) {
+      this.#tokens = tokens;
+      return;
+    }
+    const { refresh_token: _dropped, ...withoutRefresh } = tokens;
+    this.#tokens = withoutRefresh;
   }
 
   async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
@@ -111,4 +125,22 @@ export async function connectWithOAuth(
     }
   }
   throw new Error(`could not connect to ${serverUrl} after authorizing`);
+}
+
+/**
+ * Runs an SDK call; when the gateway answers 403 insufficient_scope, the SDK
+ * re-authorizes with the challenged scope by itself and throws
+ * UnauthorizedError once the (headless) user has consented. This finishes that
+ * authorization and runs the call once more.
+ */
+export async function callWithStepUp<T>({ transport, provider }: ConnectedClient, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!(error instanceof UnauthorizedError) || !provider.pendingCode) throw error;
+    const code = provider.pendingCode;
+    provider.pendingCode = undefined;
+    await transport.finishAuth(code);
+    return call();
+  }
 }

@@ -3,6 +3,7 @@
  * demo authorization server (oidc-provider), a demo MCP server that accepts
  * only the gateway's service key, and the gateway in front of it.
  */
+import { fileURLToPath } from 'node:url';
 import { validateConfig } from '../config/index.js';
 import { buildMetadataUrl } from '../discovery/index.js';
 import { createGateway } from '../gateway.js';
@@ -23,9 +24,11 @@ const upstream = await startDemoUpstream({
 });
 const config = validateConfig({
   listen: { host: '127.0.0.1', port: settings.gatewayPort },
-  resource: { url: settings.mcpUrl, name: 'Demo tickets', challengeScopes: ['tickets:read'] },
+  resource: { url: settings.mcpUrl, name: 'Demo tickets' },
   authorizationServers: [{ issuer: as.issuer }],
   upstream: { url: upstream.url, credential: { header: 'X-API-Key', value: settings.serviceKey } },
+  // The example policies of the repository: edit them while the demo runs, they reload.
+  policy: { directory: fileURLToPath(new URL('../../policies', import.meta.url)) },
   logging: { level: process.env.DEMO_LOG_LEVEL ?? 'info' },
 });
 const gateway = await createGateway(config, { logger: createLogger(config.logging.level) });
@@ -39,6 +42,7 @@ process.stdout.write(`
     Protected resource metadata  ${buildMetadataUrl(settings.mcpUrl)}
     Authorization server         ${as.issuer}   (demo user "demo-user" logs in without a browser)
     Upstream MCP server          ${upstream.url}   (accepts only the gateway's service key)
+    Policy                       policies/   (edit a file: the gateway reloads it)
 
   Next:
     npm run demo:client                      a real MCP SDK client discovers, logs in and calls tools

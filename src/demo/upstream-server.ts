@@ -108,7 +108,8 @@ function registerTicketTools(server: McpServer, store: TicketStore): void {
 
   server.registerTool('get_ticket', {
     description: 'Get one ticket by id (scope tickets:read).',
-    inputSchema: { id: z.string() },
+    // 2026-07-28 clients mirror this argument into an `Mcp-Param-Ticket-Id` header.
+    inputSchema: { id: z.string().meta({ 'x-mcp-header': 'Ticket-Id' }) },
     annotations: { readOnlyHint: true },
   }, async function getTicket({ id }) {
     const ticket = store.tickets.get(id);

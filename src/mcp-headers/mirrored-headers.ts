@@ -66,7 +66,7 @@ export function checkMirroredHeaders(body: JsonRpcBody, readHeader: HeaderReader
     for (const { header, path } of annotations ?? []) {
       const expected = headerFormOf(readPath(args, path));
       const actual = readHeader(header as Lowercase<string>);
-      if (expected === undefined && actual === undefined) continue;
+      if (actual === undefined && (expected === undefined || !required)) continue;
       if (actual === undefined) mismatch(`${header} header is required for this argument`);
       const decoded = decodeHeaderValue(actual);
       if (decoded === undefined) mismatch(`${header} header is not valid Base64`);

@@ -146,7 +146,7 @@ export function compilePolicy(files: readonly LoadedPolicyFile[], version: strin
       const earlier = list.slice(0, index);
       const sameText = earlier.find((other) => other.pattern.source === entry.pattern.source);
       if (sameText && sameText.file !== entry.file) {
-        add('error', entry.file, [...entry.path], `${kind} ${entry.pattern.source} is also claimed by ${sameText.file}; one file must own it`);
+        add('error', entry.file, [...entry.path], `${kind} ${entry.pattern.source} is also claimed by ${sameText.file.file}; one file must own it`);
         return;
       }
       const shadowing = sameText ?? earlier.find((other) => covers(other.pattern, entry.pattern));

@@ -18,6 +18,8 @@ export interface StackOptions {
   scopes?: string[];
   as?: Partial<DemoAuthorizationServerOptions>;
   upstream?: DemoUpstreamOptions;
+  /** A policy directory (default: none, every valid token may call everything). */
+  policyDirectory?: string;
   /** Changes to the gateway config after the defaults are filled in. */
   config?: (config: GatewayConfigInput) => GatewayConfigInput;
 }
@@ -53,11 +55,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   const baseConfig: GatewayConfigInput = {
     listen: { host: '127.0.0.1', port },
-    resource: { url: mcpUrl, name: 'Test tickets', challengeScopes: ['tickets:read'] },
+    resource: { url: mcpUrl, name: 'Test tickets', ...(options.policyDirectory ? {} : { challengeScopes: ['tickets:read'] }) },
     authorizationServers: [{ issuer: as.issuer, jwksCooldownSeconds: 1 }],
     upstream: { url: upstream.url, credential: { header: 'X-API-Key', value: SERVICE_KEY }, responseTimeoutMs: 5000 },
     shutdown: { drainTimeoutMs: 500 },
     logging: { level: 'debug' },
+    ...(options.policyDirectory ? { policy: { directory: options.policyDirectory, pollIntervalSeconds: 0 } } : {}),
   };
   const config = validateConfig(options.config ? options.config(baseConfig) : baseConfig);
   let logText = '';
