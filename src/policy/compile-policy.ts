@@ -133,32 +133,44 @@ export function compilePolicy(files: readonly LoadedPolicyFile[], version: strin
           allOf: rule.scopes ?? [],
           anyOf: rule.anyOf,
           conditions: Object.entries(rule.when ?? {}).map(([claim, condition]) => compileCondition(claim, condition)),
+          order,
         };
         entries[kind].push({ pattern, value: compiled, order: order++, file, path });
       });
     }
   }
 
-  // Conflicts and shadowing, per kind.
-  for (const kind of Object.keys(entries) as RuleKind[]) {
-    const list = entries[kind];
-    list.forEach((entry, index) => {
-      const earlier = list.slice(0, index);
-      const sameText = earlier.find((other) => other.pattern.source === entry.pattern.source);
-      if (sameText && sameText.file !== entry.file) {
-        add('error', entry.file, [...entry.path], `${kind} ${entry.pattern.source} is also claimed by ${sameText.file.file}; one file must own it`);
-        return;
-      }
-      const shadowing = sameText ?? earlier.find((other) => covers(other.pattern, entry.pattern));
-      if (shadowing) {
-        const where = shadowing.value.ref.line ? `${shadowing.file.file}:${shadowing.value.ref.line}` : shadowing.file.file;
-        add('warning', entry.file, [...entry.path], `never used: ${kind} ${entry.pattern.source} is shadowed by the earlier rule ${shadowing.pattern.source} (${where})`);
-      }
-    });
-  }
-
+  // Indexes first: they also answer "which earlier rule already matches this one?".
   const byKind = (kind: RuleKind) => new RuleIndex(entries[kind].map(({ pattern, value, order: position }) => ({ pattern, value, order: position })));
   const indexes = { tool: byKind('tool'), prompt: byKind('prompt'), resource: byKind('resource'), method: byKind('method') };
+
+  // Conflicts and shadowing, per kind, in one pass each (policies may have tens of thousands of rules).
+  for (const kind of Object.keys(entries) as RuleKind[]) {
+    const firstBySource = new Map<string, (typeof entries)[RuleKind][number]>();
+    /** Earlier globs of the form `prefix*` / `prefix**`, by prefix: they cover any later pattern starting with the prefix. */
+    const prefixGlobs = new Map<string, (typeof entries)[RuleKind][number]>();
+    for (const entry of entries[kind]) {
+      const source = entry.pattern.source;
+      const sameText = firstBySource.get(source);
+      if (sameText && sameText.file !== entry.file) {
+        add('error', entry.file, [...entry.path], `${kind} ${source} is also claimed by ${sameText.file.file}; one file must own it`);
+        continue;
+      }
+      let shadowing = sameText;
+      if (!shadowing && entry.pattern.exact) {
+        const first = indexes[kind].find(source);
+        if (first && first.order < entry.value.order) shadowing = entries[kind].find((other) => other.value === first);
+      }
+      if (!shadowing && !entry.pattern.exact) shadowing = findCoveringPrefixGlob(prefixGlobs, entry.pattern);
+      if (shadowing) {
+        const where = shadowing.value.ref.line ? `${shadowing.file.file}:${shadowing.value.ref.line}` : shadowing.file.file;
+        add('warning', entry.file, [...entry.path], `never used: ${kind} ${source} is shadowed by the earlier rule ${shadowing.pattern.source} (${where})`);
+      }
+      if (!sameText) firstBySource.set(source, entry);
+      if (isPrefixGlob(entry.pattern) && !prefixGlobs.has(entry.pattern.literalPrefix)) prefixGlobs.set(entry.pattern.literalPrefix, entry);
+    }
+  }
+
   const openMethods = new RuleIndex(settings.openMethods.map((method, position) => ({ pattern: compileNamePattern(method), value: true as const, order: position })));
 
   // The 401 scope: what initialize and listing need, unless set.
@@ -192,15 +204,25 @@ export function compilePolicy(files: readonly LoadedPolicyFile[], version: strin
   return { policy, findings };
 }
 
-/** True when every name `later` matches is matched by `earlier` (checked for the common cases). */
-function covers(earlier: CompiledPattern, later: CompiledPattern): boolean {
-  if (later.exact) return earlier.test(later.source);
-  // `prefix*` (one trailing star, nothing after) covers any pattern whose literal prefix starts with `prefix`.
-  const trailingStar = /^[^*?{]*\*$/.test(earlier.source) && !earlier.source.endsWith('**');
-  const trailingDoubleStar = /^[^*?{]*\*\*$/.test(earlier.source);
-  const prefix = earlier.literalPrefix;
-  if (trailingDoubleStar || (trailingStar && !later.source.slice(prefix.length).includes('/'))) {
-    return later.literalPrefix.startsWith(prefix);
+/** `prefix*` or `prefix**`: a glob whose only wildcard is a trailing star. */
+function isPrefixGlob(pattern: CompiledPattern): boolean {
+  const rest = pattern.source.slice(pattern.literalPrefix.length);
+  return rest === '*' || rest === '**';
+}
+
+/**
+ * The earliest `prefix*` glob that matches everything `later` matches: its
+ * prefix starts `later`'s literal prefix. A single `*` in a URI stops at `/`, so
+ * it covers a later pattern only when nothing after the prefix crosses a segment.
+ */
+function findCoveringPrefixGlob<T extends { pattern: CompiledPattern; value: CompiledRule }>(prefixGlobs: ReadonlyMap<string, T>, later: CompiledPattern): T | undefined {
+  let best: T | undefined;
+  for (let length = 0; length <= later.literalPrefix.length; length += 1) {
+    const candidate = prefixGlobs.get(later.literalPrefix.slice(0, length));
+    if (!candidate || (best && best.value.order < candidate.value.order)) continue;
+    const singleStar = candidate.pattern.source.endsWith('*') && !candidate.pattern.source.endsWith('**');
+    if (singleStar && candidate.value.ref.kind === 'resource' && later.source.slice(length).includes('/')) continue;
+    best = candidate;
   }
-  return false;
+  return best;
 }

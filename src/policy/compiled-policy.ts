@@ -104,7 +104,22 @@ export class CompiledPolicy {
     return base(this.settings.unmatched === 'allow' ? 'allow' : 'deny', 'unmatched', method, target);
   }
 
-  #combine(method: string, target: Target | undefined, rules: CompiledRule[], caller: Caller): Decision {
+  #combine(method: string, target: Target | undefined, rules: readonly CompiledRule[], caller: Caller): Decision {
+    if (rules.length === 1) {
+      // The common case: one rule decides; no merging needed.
+      const rule = rules[0]!;
+      const outcome = evaluateRule(rule, caller, this.#hierarchy);
+      return {
+        effect: outcome.satisfied ? 'allow' : rule.shadow ? 'shadow-deny' : 'deny',
+        reason: outcome.satisfied ? 'allowed' : outcome.reason!,
+        method,
+        target,
+        rules: [rule.ref],
+        requiredScopes: outcome.required,
+        missingScopes: outcome.missing,
+        failedConditions: outcome.failedConditions,
+      };
+    }
     const outcomes = rules.map((rule) => ({ rule, outcome: evaluateRule(rule, caller, this.#hierarchy) }));
     const requiredScopes = [...new Set(outcomes.flatMap(({ outcome }) => outcome.required))];
     const missingScopes = [...new Set(outcomes.flatMap(({ outcome }) => outcome.missing))];

@@ -23,12 +23,12 @@ export interface Decision {
   method: string | undefined;
   target: Target | undefined;
   /** The rules that decided (target rule and/or method rule); empty for defaults. */
-  rules: RuleRef[];
-  /** Scopes the matched rules ask for. */
-  requiredScopes: string[];
+  rules: readonly RuleRef[];
+  /** Scopes the matched rules ask for (shared with the compiled rule: never mutate). */
+  requiredScopes: readonly string[];
   /** Of those, the ones the token lacks. */
-  missingScopes: string[];
-  failedConditions: string[];
+  missingScopes: readonly string[];
+  failedConditions: readonly string[];
 }
 
 /** Not allowed (a shadow deny is allowed). */

@@ -23,6 +23,8 @@ export interface CompiledRule {
   allOf: readonly string[];
   anyOf: ReadonlyArray<readonly string[]> | undefined;
   conditions: readonly CompiledCondition[];
+  /** Position in the merged policy (file-name order, then rule order). */
+  order: number;
 }
 
 /** What one rule says about one caller. */
@@ -42,37 +44,45 @@ export interface Caller {
   claims: Readonly<Record<string, unknown>>;
 }
 
-export function evaluateRule(rule: CompiledRule, caller: Caller, hierarchy: ScopeHierarchy): RuleOutcome {
-  if (rule.deny) return { satisfied: false, reason: 'explicit_deny', required: [], missing: [], failedConditions: [] };
+const NONE: readonly string[] = Object.freeze([]);
+const EXPLICIT_DENY: RuleOutcome = Object.freeze({ satisfied: false, reason: 'explicit_deny', required: [], missing: [], failedConditions: [] }) as RuleOutcome;
 
-  const lacks = (scope: string) => !hierarchy.isSatisfied(scope, caller.scopes);
-  const missingAll = rule.allOf.filter(lacks);
-  let alternative: readonly string[] = [];
-  let missingAlternative: string[] = [];
+/**
+ * Evaluates one rule for one caller. This runs for every call and every list
+ * item, so the common case (scopes only, granted) allocates nothing.
+ */
+export function evaluateRule(rule: CompiledRule, caller: Caller, hierarchy: ScopeHierarchy): RuleOutcome {
+  if (rule.deny) return EXPLICIT_DENY;
+
+  let missing: string[] | undefined;
+  for (const scope of rule.allOf) {
+    if (!hierarchy.isSatisfied(scope, caller.scopes)) (missing ??= []).push(scope);
+  }
+  let required: readonly string[] = rule.allOf;
   if (rule.anyOf) {
     // The alternative needing the fewest extra scopes is the one to ask for (first on ties).
-    let bestMissing: string[] | undefined;
+    let alternative: readonly string[] = rule.anyOf[0]!;
+    let alternativeMissing: string[] | undefined;
     for (const candidate of rule.anyOf) {
-      const candidateMissing = candidate.filter(lacks);
-      if (!bestMissing || candidateMissing.length < bestMissing.length) {
-        bestMissing = candidateMissing;
+      const candidateMissing = candidate.filter((scope) => !hierarchy.isSatisfied(scope, caller.scopes));
+      if (!alternativeMissing || candidateMissing.length < alternativeMissing.length) {
+        alternativeMissing = candidateMissing;
         alternative = candidate;
       }
       if (candidateMissing.length === 0) break;
     }
-    missingAlternative = bestMissing ?? [];
+    required = unique([...rule.allOf, ...alternative]);
+    if (alternativeMissing && alternativeMissing.length > 0) missing = unique([...(missing ?? []), ...alternativeMissing]);
   }
-  const required = unique([...rule.allOf, ...alternative]);
-  const missing = unique([...missingAll, ...missingAlternative]);
-  if (missing.length > 0) return { satisfied: false, reason: 'insufficient_scope', required, missing, failedConditions: [] };
+  if (missing) return { satisfied: false, reason: 'insufficient_scope', required: [...required], missing, failedConditions: [] };
 
-  const failedConditions: string[] = [];
+  let failedConditions: string[] | undefined;
   for (const condition of rule.conditions) {
     const failure = condition.check(caller.claims);
-    if (failure) failedConditions.push(failure);
+    if (failure) (failedConditions ??= []).push(failure);
   }
-  if (failedConditions.length > 0) return { satisfied: false, reason: 'claim_condition', required, missing, failedConditions };
-  return { satisfied: true, required, missing, failedConditions };
+  if (failedConditions) return { satisfied: false, reason: 'claim_condition', required: [...required], missing: [], failedConditions };
+  return { satisfied: true, required: required as string[], missing: NONE as string[], failedConditions: NONE as string[] };
 }
 
 function unique(values: readonly string[]): string[] {
