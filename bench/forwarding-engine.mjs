@@ -16,16 +16,18 @@
 // 2 CPUs the processes run unpinned. A full run takes about 25 minutes.
 //
 // Options (environment):
-//   ROUNDS=5 DURATION=10 CONNECTIONS=32      saturation runs (wrk -t1 -cN), interleaved rounds
-//   C1_DURATION=5                            -c1 latency runs (wrk -t1 -c1; 0 = skip)
-//   RATE=1000 RATE_DURATION=10 RATE_ROUNDS=3 fixed-rate latency (0 = skip): an open-loop
+//   ROUNDS=5 DURATION=5 CONNECTIONS=32       saturation runs (wrk -t1 -cN), interleaved rounds
+//   C1_DURATION=5 C1_ROUNDS=3                -c1 latency runs (wrk -t1 -c1; 0 = skip)
+//   RATE=1000 RATE_DURATION=5 RATE_ROUNDS=3  fixed-rate latency (0 = skip): an open-loop
 //                                            generator in this file (wrk2 is not in Debian),
 //                                            latency counted from each request's scheduled
 //                                            send time, so queueing is not hidden (it
 //                                            ticks every 1 ms: ~1 ms latency floor, see "direct")
 //   ONLY=direct,undici-request,...           subset of targets; PAYLOADS=json,sse
-//   MAX_FOREIGN=0.1                          re-run a sample (up to twice) when other processes
-//                                            used more than this share of the server CPU
+//   MAX_FOREIGN=0.05 MAX_ATTEMPTS=10         re-run a sample (after RETRY_WAIT=10 s) when other
+//                                            processes used more than this share of one CPU
+//                                            (user time, /proc/stat minus our processes); a
+//                                            sample kept after MAX_ATTEMPTS counts as noisy
 //   OUT=file.json                            raw samples as JSON
 //
 // Layout on a 2-CPU machine: CPU 1 runs the server under test (the proxy; for
@@ -292,13 +294,20 @@ function cpuSeconds(pid) {
   return { user: Number(fields[11]) / 100, total: (Number(fields[11]) + Number(fields[12])) / 100 }; // clock ticks at 100 Hz
 }
 
-// User time spent on the server CPU by anyone; minus the server's own user time
-// this shows other work on the machine (a shared VM, a parallel test run) that
-// competed with the server under test during a run.
-function cpuUserSeconds(cpu) {
-  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${cpu} `));
+// User time spent on all CPUs by anyone, minus the user time of this benchmark's
+// own processes (servers, and via cutime the finished load generators): other
+// work on the machine (a shared VM, a parallel test run) competing during a run.
+function machineUserSeconds() {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('cpu '));
   const [user, nice] = line.split(/\s+/).slice(1, 3).map(Number);
   return (user + nice) / 100;
+}
+function ownUserSeconds() {
+  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  let total = (Number(fields[11]) + Number(fields[13])) / 100; // utime + cutime (reaped wrk/generator runs)
+  for (const child of children) if (child.exitCode === null) total += cpuSeconds(child.pid).user;
+  return total;
 }
 
 const WRK_LUA = `
@@ -417,11 +426,12 @@ async function sanityCheck(url, payload) {
 
 async function main() {
   const rounds = numEnv('ROUNDS', 5);
-  const duration = numEnv('DURATION', 10);
+  const duration = numEnv('DURATION', 5);
   const connections = numEnv('CONNECTIONS', 32);
   const c1Duration = numEnv('C1_DURATION', 5);
+  const c1Rounds = numEnv('C1_ROUNDS', 3);
   const rate = numEnv('RATE', 1000);
-  const rateDuration = numEnv('RATE_DURATION', 10);
+  const rateDuration = numEnv('RATE_DURATION', 5);
   const rateRounds = numEnv('RATE_ROUNDS', 3);
   const targets = env('ONLY', Object.keys(TARGETS).join(',')).split(',');
   const payloads = env('PAYLOADS', 'json,sse').split(',');
@@ -458,35 +468,38 @@ async function main() {
   console.error(JSON.stringify(machine));
 
   const samples = []; // { phase, target, payload, round, rps, p50, p90, p99, cpu }
-  const maxForeign = numEnv('MAX_FOREIGN', 0.1);
+  const maxForeign = numEnv('MAX_FOREIGN', 0.05);
+  const maxAttempts = numEnv('MAX_ATTEMPTS', 10);
+  const retryWait = numEnv('RETRY_WAIT', 10);
   async function measure(phase, target, payload, round, fn) {
     const pid = procs[target].pid;
     for (let attempt = 1; ; attempt++) {
       const before = cpuSeconds(pid);
       const upBefore = target === 'direct' ? null : cpuSeconds(upstreamProc.pid);
-      const cpuUserBefore = pinning ? cpuUserSeconds(SERVER_CPU) : 0;
+      const machineBefore = machineUserSeconds();
+      const ownBefore = ownUserSeconds();
       const started = performance.now();
       const result = await fn();
       const wall = (performance.now() - started) / 1000;
       const after = cpuSeconds(pid);
       const cpu = (after.total - before.total) / wall;
       const upstreamCpu = upBefore === null ? null : (cpuSeconds(upstreamProc.pid).total - upBefore.total) / wall;
-      const foreign = pinning ? Math.max(0, (cpuUserSeconds(SERVER_CPU) - cpuUserBefore - (after.user - before.user)) / wall) : 0;
-      const sample = { phase, target, payload, round, attempt, ...result, cpu, upstreamCpu, foreign, cpuUsPerReq: (cpu / result.rps) * 1e6 };
-      const retry = foreign > maxForeign && attempt < 3;
+      const foreign = Math.max(0, (machineUserSeconds() - machineBefore - (ownUserSeconds() - ownBefore)) / wall);
+      const retry = foreign > maxForeign && attempt < maxAttempts;
+      const sample = { phase, target, payload, round, attempt, contaminated: foreign > maxForeign, ...result, cpu, upstreamCpu, foreign, cpuUsPerReq: (cpu / result.rps) * 1e6 };
       console.error(
         `${phase.padEnd(10)} r${round} ${target.padEnd(20)} ${payload.padEnd(4)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(2)}  p99 ${result.p99.toFixed(2)} ms  cpu ${(cpu * 100).toFixed(0)}%` +
           (upstreamCpu === null ? '' : ` (upstream ${(upstreamCpu * 100).toFixed(0)}%)`) +
           `  foreign ${(foreign * 100).toFixed(0)}%` +
           (result.generatorLagP99 === undefined ? '' : `  generator lag p99 ${result.generatorLagP99.toFixed(1)} ms`) +
           (result.errors || result.non2xx ? `  errors ${result.errors} non2xx ${result.non2xx}` : '') +
-          (retry ? '  → discarded, other load on the server CPU; again' : ''),
+          (retry ? '  → discarded (other load on the machine), again' : sample.contaminated ? '  → kept anyway (attempts used up)' : ''),
       );
       if (!retry) {
         samples.push(sample);
         return;
       }
-      await new Promise((resolve) => setTimeout(resolve, 5000));
+      await new Promise((resolve) => setTimeout(resolve, retryWait * 1000));
     }
   }
 
@@ -501,7 +514,7 @@ async function main() {
     }
   }
   if (c1Duration > 0) {
-    for (let round = 1; round <= rounds; round++) {
+    for (let round = 1; round <= c1Rounds; round++) {
       const order = targets.map((_, i) => targets[(i + round - 1) % targets.length]);
       for (const target of order) for (const payload of payloads) {
         await measure('c1', target, payload, round, () => wrk(url(target, payload), { connections: 1, duration: c1Duration, luaPath }));
@@ -524,20 +537,20 @@ async function main() {
     const mine = samples.filter((s) => s.phase === phase && s.payload === payload && s.target === target);
     if (mine.length === 0) continue;
     const m = (key) => median(mine.map((s) => s[key]));
-    summary.push({ phase, payload, target, foreign: m('foreign'), rps: m('rps'), p50: m('p50'), p99: m('p99'), cpu: m('cpu'), cpuUsPerReq: m('cpuUsPerReq'), rpsMin: Math.min(...mine.map((s) => s.rps)), rpsMax: Math.max(...mine.map((s) => s.rps)) });
+    summary.push({ phase, payload, target, foreign: m('foreign'), contaminated: mine.filter((s) => s.contaminated).length, runs: mine.length, rps: m('rps'), p50: m('p50'), p99: m('p99'), cpu: m('cpu'), cpuUsPerReq: m('cpuUsPerReq'), rpsMin: Math.min(...mine.map((s) => s.rps)), rpsMax: Math.max(...mine.map((s) => s.rps)) });
   }
   const find = (phase, payload, target) => summary.find((s) => s.phase === phase && s.payload === payload && s.target === target);
-  const lines = ['| phase | payload | target | req/s (min–max) | p50 ms | p99 ms | server CPU | CPU µs/req | vs direct | vs undici-request |', '|---|---|---|---|---|---|---|---|---|---|'];
+  const lines = ['| phase | payload | target | req/s (min–max) | p50 ms | p99 ms | server CPU | CPU µs/req | vs direct | vs undici-request | noisy runs |', '|---|---|---|---|---|---|---|---|---|---|---|'];
   for (const s of summary) {
     const direct = find(s.phase, s.payload, 'direct');
     const bare = find(s.phase, s.payload, 'undici-request');
     const ratio = (ref) => (ref ? (s.rps / ref.rps).toFixed(2) : '–');
     lines.push(
-      `| ${s.phase} | ${s.payload} | ${s.target} | ${s.rps.toFixed(0)} (${s.rpsMin.toFixed(0)}–${s.rpsMax.toFixed(0)}) | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${(s.cpu * 100).toFixed(0)} % | ${s.cpuUsPerReq.toFixed(0)} | ${ratio(direct)} | ${ratio(bare)} |`,
+      `| ${s.phase} | ${s.payload} | ${s.target} | ${s.rps.toFixed(0)} (${s.rpsMin.toFixed(0)}–${s.rpsMax.toFixed(0)}) | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${(s.cpu * 100).toFixed(0)} % | ${s.cpuUsPerReq.toFixed(0)} | ${ratio(direct)} | ${ratio(bare)} | ${s.contaminated}/${s.runs} |`,
     );
   }
   console.log(`machine: ${JSON.stringify(machine)}`);
-  console.log(`saturate: wrk -t1 -c${connections} -d${duration}s × ${rounds} interleaved rounds; c1: -c1 -d${c1Duration}s; rate: open-loop ${rate} req/s over ≤${connections} connections, ${rateDuration}s × ${rateRounds}; medians`);
+  console.log(`saturate: wrk -t1 -c${connections} -d${duration}s × ${rounds} interleaved rounds; c1: -c1 -d${c1Duration}s × ${c1Rounds}; rate: open-loop ${rate} req/s over ≤${connections} connections, ${rateDuration}s × ${rateRounds}; medians`);
   console.log(lines.join('\n'));
   const out = process.env.OUT;
   if (out) fs.writeFileSync(out, JSON.stringify({ machine, samples, summary }, null, 2));
@@ -559,9 +572,18 @@ if (argv[0] === '--load') {
   process.stdout.write('READY\n');
   process.on('SIGTERM', () => server.close(() => process.exit(0)).closeAllConnections());
 } else {
+  const stopChildren = () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  };
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      stopChildren();
+      process.exit(130);
+    });
+  }
   try {
     await main();
   } finally {
-    for (const child of children) child.kill('SIGTERM');
+    stopChildren();
   }
 }

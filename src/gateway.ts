@@ -1,12 +1,15 @@
-import type { Hono } from 'hono';
+import { Hono } from 'hono';
+import { AuditLog, createRedactor, ScopeElevationTracker, type AuditSink } from './audit/index.js';
 import { createJwtVerifier, type FetchLike, type TokenVerifier } from './auth/index.js';
 import type { GatewayConfig } from './config/index.js';
 import { buildDiscoveryView, type DiscoveryView } from './discovery/index.js';
-import { createApp, listen, type GatewayEnv, type ListeningServer } from './http/index.js';
+import { createApp, listen, mountOperations, type GatewayEnv, type ListeningServer } from './http/index.js';
 import type { Logger } from './log/index.js';
 import { ToolHeaderRegistry } from './mcp-headers/index.js';
+import { GatewayMetrics } from './metrics/index.js';
 import { PolicyStore } from './policy/index.js';
 import { createForwarder, type Forwarder } from './proxy/index.js';
+import { OtlpExporter } from './tracing/index.js';
 
 export interface GatewayDependencies {
   logger: Logger;
@@ -14,28 +17,37 @@ export interface GatewayDependencies {
   fetch?: FetchLike;
   /** Clock in ms since the epoch; injectable for tests. */
   now?: () => number;
+  /** Where audit records go, overriding the config (tests). */
+  auditSink?: AuditSink;
 }
 
 export interface Gateway {
   app: Hono<GatewayEnv>;
   verifier: TokenVerifier;
   policies: PolicyStore;
+  metrics: GatewayMetrics | undefined;
+  audit: AuditLog | undefined;
   /** Starts fetching keys, watching the policy, and listens. Resolves once the port is open (readiness may follow). */
   start(): Promise<ListeningServer>;
+  /** The admin server (metrics.port), once started. */
+  readonly admin: ListeningServer | undefined;
   /** Re-reads the policy directory (SIGHUP). Resolves true when a new policy is in force. */
   reloadPolicy(): Promise<boolean>;
-  /** Drains (readiness goes false), stops listening, closes the upstream pool. Safe to call twice. */
+  /** Writes buffered audit records out now (fatal errors call this). */
+  flushAudit(): void;
+  /** Drains (readiness goes false), stops listening, flushes the audit trail, closes the upstream pool. Safe to call twice. */
   stop(): Promise<void>;
 }
 
 /**
  * The composition root: everything derived from the config (verifier, policy,
- * metadata document, forwarder, app) is built here once, before the first
- * request. An invalid policy fails here, at start-up.
+ * metadata document, forwarder, audit, metrics, app) is built here once,
+ * before the first request. An invalid policy fails here, at start-up.
  *
  * @throws PolicyError when the policy directory is invalid
  */
 export async function createGateway(config: GatewayConfig, deps: GatewayDependencies): Promise<Gateway> {
+  const metrics = config.metrics.enabled ? new GatewayMetrics() : undefined;
   const verifier = createJwtVerifier({
     authorizationServers: config.authorizationServers,
     defaultAudiences: [config.resource.url],
@@ -43,6 +55,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     logger: deps.logger,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     ...(deps.now ? { now: deps.now } : {}),
+    ...(metrics ? { onKeysRefreshed: (issuer: string, ok: boolean) => metrics.jwksRefreshes.inc({ issuer, result: ok ? 'success' : 'failure' }) } : {}),
   });
   const policies = await PolicyStore.create({
     directory: config.policy?.directory,
@@ -54,12 +67,32 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   policies.onChange((policy) => {
     discovery = buildDiscoveryView(config, policy);
   });
+  if (metrics) {
+    metrics.setPolicy(policies.current.version, false);
+    policies.onReload((result) => {
+      metrics.policyReloads.inc({ result });
+      metrics.setPolicy(policies.current.version, result === 'failure');
+    });
+  }
+
+  const audit = config.audit.enabled
+    ? new AuditLog(deps.auditSink ?? (config.audit.sink === 'file' ? { type: 'file', path: config.audit.file! } : { type: 'stdout' }))
+    : undefined;
+  const redactArguments = config.audit.includeArguments
+    ? createRedactor({ keys: config.audit.redactKeys, paths: config.audit.redactPaths, maxBytes: config.audit.maxArgumentBytes })
+    : undefined;
+  const exporter = config.tracing.otlpEndpoint
+    ? new OtlpExporter({ endpoint: config.tracing.otlpEndpoint, serviceName: config.tracing.serviceName, headers: config.tracing.headers, logger: deps.logger })
+    : undefined;
+
   const forwarder: Forwarder = createForwarder({
     upstream: config.upstream,
     trustForwardedHeaders: config.listen.trustForwardedHeaders,
     publicUrl: config.resource.url,
   });
   let draining = false;
+  const readiness = { issuers: verifier.issuers, isDraining: () => draining, policyStatus: () => policies.status };
+  const separateAdmin = config.metrics.port !== undefined;
   const app = createApp({
     resourceUrl: config.resource.url,
     discovery: () => discovery,
@@ -68,35 +101,66 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     policies,
     tools: new ToolHeaderRegistry(),
     forwarder,
-    readiness: { issuers: verifier.issuers, isDraining: () => draining, policyStatus: () => policies.status },
+    readiness,
+    observability: {
+      audit,
+      redactArguments,
+      metrics,
+      exporter,
+      sampleRatio: config.tracing.sampleRatio,
+      elevation: new ScopeElevationTracker(),
+      logger: deps.logger,
+    },
+    metricsPath: separateAdmin ? undefined : config.metrics.enabled ? config.metrics.path : undefined,
     logger: deps.logger,
   });
 
   let listening: ListeningServer | undefined;
+  let admin: ListeningServer | undefined;
   let stopped: Promise<void> | undefined;
   return {
     app,
     verifier,
     policies,
+    metrics,
+    audit,
+    get admin() {
+      return admin;
+    },
     async start() {
       verifier.start();
       policies.start();
       listening = await listen(app, { host: config.listen.host, port: config.listen.port, logger: deps.logger });
+      if (separateAdmin) {
+        const adminApp = new Hono<GatewayEnv>();
+        mountOperations(adminApp, readiness, metrics, config.metrics.enabled ? config.metrics.path : undefined);
+        admin = await listen(adminApp, { host: config.metrics.host, port: config.metrics.port!, logger: deps.logger });
+      }
       deps.logger.info(
-        { address: listening.origin, resource: config.resource.url, upstream: config.upstream.url, policyVersion: policies.current.version },
+        {
+          address: listening.origin,
+          ...(admin ? { admin: admin.origin } : {}),
+          resource: config.resource.url,
+          upstream: config.upstream.url,
+          policyVersion: policies.current.version,
+        },
         'gateway listening',
       );
       return listening;
     },
     reloadPolicy: () => policies.reload('SIGHUP'),
+    flushAudit: () => audit?.flush(),
     stop() {
       // Idempotent: a second SIGTERM (or a test's cleanup) waits for the same drain.
       stopped ??= (async () => {
         draining = true;
         policies.stop();
         await listening?.close(config.shutdown.drainTimeoutMs);
+        // Every answered request has written its record by now; put them on disk.
+        audit?.flush();
+        await admin?.close(0);
         verifier.stop();
-        await forwarder.close();
+        await Promise.all([forwarder.close(), exporter?.shutdown()]);
       })();
       return stopped;
     },

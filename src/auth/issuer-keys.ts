@@ -15,6 +15,8 @@ export interface IssuerKeysOptions {
   logger: Logger;
   fetch?: FetchLike;
   now?: () => number;
+  /** Told after every JWKS fetch attempt (metrics). */
+  onRefresh?: (issuer: string, ok: boolean) => void;
 }
 
 export type IssuerKeysState = { status: 'pending' | 'ready'; jwksUri?: string; lastError?: string };
@@ -80,8 +82,10 @@ export class IssuerKeys {
     try {
       await remote.reload();
       this.#lastError = undefined;
+      this.#options.onRefresh?.(this.issuer, true);
     } catch (error) {
       this.#recordFailure(error);
+      this.#options.onRefresh?.(this.issuer, false);
       throw error;
     }
   }

@@ -26,6 +26,8 @@ export interface JwtVerifierOptions {
   fetch?: FetchLike;
   /** Clock in ms since the epoch; injectable for tests. */
   now?: () => number;
+  /** Told after every JWKS fetch attempt (metrics). */
+  onKeysRefreshed?: (issuer: string, ok: boolean) => void;
 }
 
 interface IssuerVerifier {
@@ -100,6 +102,7 @@ function buildIssuerVerifier(server: AuthorizationServerConfig, options: JwtVeri
     refreshIntervalMs: server.jwksRefreshIntervalSeconds * 1000,
     logger: options.logger,
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.onKeysRefreshed ? { onRefresh: options.onKeysRefreshed } : {}),
     now,
   });
   const secret = server.sharedSecret ? new TextEncoder().encode(server.sharedSecret) : undefined;

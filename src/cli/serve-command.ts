@@ -12,7 +12,7 @@ export async function runServe(configPath: string, io: CliIo): Promise<number> {
   const config = await loadConfigFile(configPath, { env: io.env });
   const logger = createLogger(config.logging.level);
   const gateway = await createGateway(config, { logger });
-  exitOnFatalErrors(logger);
+  exitOnFatalErrors(logger, () => gateway.flushAudit());
   await gateway.start();
   // SIGHUP re-reads the policy directory (an invalid edit is logged and ignored).
   const onHangup = () => void gateway.reloadPolicy();
@@ -35,10 +35,14 @@ export async function runServe(configPath: string, io: CliIo): Promise<number> {
   return 0;
 }
 
-/** A bug that escaped every handler: record it (the logger writes synchronously) and exit non-zero. */
-function exitOnFatalErrors(logger: ReturnType<typeof createLogger>): void {
+/**
+ * A bug that escaped every handler: log it, write out buffered audit records
+ * (they describe requests already answered) and exit non-zero.
+ */
+function exitOnFatalErrors(logger: ReturnType<typeof createLogger>, flushAudit: () => void): void {
   const die = (error: unknown) => {
     logger.fatal({ err: error }, 'fatal error; exiting');
+    flushAudit();
     logger.flush();
     process.exit(1);
   };

@@ -8,6 +8,9 @@ export {
   type AuthorizationServerConfig,
   type UpstreamConfig,
   type PolicyConfig,
+  type AuditConfig,
+  type MetricsConfig,
+  type TracingConfig,
 } from './schema.js';
 export { substituteReferences, type SubstitutionSources } from './substitute.js';
 export {

@@ -38,8 +38,11 @@ export function parseConfigText(text: string, file: string, options: LoadConfigO
 
 /** Paths in the config are relative to the config file, wherever the gateway was started from. */
 function resolvePaths(config: GatewayConfig, baseDirectory: string): GatewayConfig {
-  if (!config.policy) return config;
-  return { ...config, policy: { ...config.policy, directory: resolve(baseDirectory, config.policy.directory) } };
+  return {
+    ...config,
+    ...(config.policy ? { policy: { ...config.policy, directory: resolve(baseDirectory, config.policy.directory) } } : {}),
+    ...(config.audit.file ? { audit: { ...config.audit, file: resolve(baseDirectory, config.audit.file) } } : {}),
+  };
 }
 
 /** Validates an already-parsed config object; `source` (when given) adds line:column to messages. */

@@ -146,6 +146,67 @@ export const policySchema = z
     'Per-tool, prompt, resource and method authorization (docs/policy.md). Absent: every valid token may call everything.',
   );
 
+export const auditSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Write an audit record for every decision (docs/audit.md).'),
+    sink: z
+      .enum(['stdout', 'file'])
+      .default('stdout')
+      .describe('Where records go: stdout (the operational log goes to stderr) or a file (JSON lines).'),
+    file: z.string().min(1).optional().describe('Path of the audit file when sink is file; relative to the config file.'),
+    includeArguments: z.boolean().default(true).describe('Record tool and prompt arguments (redacted and size-capped).'),
+    redactKeys: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Argument keys to redact, in addition to the defaults (password, secret, token, api_key, authorization, cookie, client_secret, private_key, credential, session…). Case-insensitive, any depth, substring match.',
+      ),
+    redactPaths: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Argument paths to redact whatever their key: `config.dsn`, `servers[0].url`, `$.a.*.b`.'),
+    maxArgumentBytes: z.int().min(64).default(4096).describe('Arguments larger than this (after redaction) are replaced by their size.'),
+  })
+  .superRefine((audit, ctx) => {
+    if (audit.sink === 'file' && !audit.file) ctx.addIssue({ code: 'custom', path: ['file'], message: 'required when sink is file' });
+  })
+  .describe('The audit trail: who called what, when, what was decided and why, and what happened.');
+
+export const metricsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Serve Prometheus metrics.'),
+    path: z.string().startsWith('/').default('/metrics').describe('Path of the metrics endpoint.'),
+    port: z
+      .int()
+      .min(0)
+      .max(65535)
+      .optional()
+      .describe('Serve metrics (and /healthz, /readyz) on this separate admin port instead of the main one.'),
+    host: z.string().min(1).default('127.0.0.1').describe('Address of the admin port.'),
+  })
+  .describe('Prometheus metrics (docs/operations.md lists them).');
+
+export const tracingSchema = z
+  .strictObject({
+    otlpEndpoint: httpUrl('tracing.otlpEndpoint')
+      .optional()
+      .describe(
+        'OTLP/HTTP (JSON) traces endpoint, e.g. http://otel-collector:4318/v1/traces. When set, the gateway exports spans (request, authentication, policy, upstream) and sends its own traceparent upstream; otherwise traceparent passes through unchanged.',
+      ),
+    serviceName: z.string().min(1).default('mcp-auth-gateway').describe('service.name of exported spans.'),
+    sampleRatio: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(1)
+      .describe('Share of new traces sampled; an incoming traceparent\'s sampled flag is followed.'),
+    headers: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe('Headers for the OTLP endpoint (e.g. an API key: use ${env:…}).'),
+  })
+  .describe('OpenTelemetry tracing.');
+
 export const limitsSchema = z
   .strictObject({
     maxBodyBytes: z
@@ -181,7 +242,7 @@ export const loggingSchema = z
   .strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
-  .describe('Operational log (JSON lines on stdout).');
+  .describe('Operational log (JSON lines on stderr; the audit trail has its own stream).');
 
 export const gatewayConfigSchema = z
   .strictObject({
@@ -193,6 +254,9 @@ export const gatewayConfigSchema = z
       .min(1, { error: 'expected at least one authorization server' }),
     upstream: upstreamSchema,
     policy: policySchema.optional(),
+    audit: auditSchema.prefault({}),
+    metrics: metricsSchema.prefault({}),
+    tracing: tracingSchema.prefault({}),
     limits: limitsSchema.prefault({}),
     tokenCache: tokenCacheSchema.prefault({}),
     shutdown: shutdownSchema.prefault({}),
@@ -241,3 +305,6 @@ export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 export type AuthorizationServerConfig = GatewayConfig['authorizationServers'][number];
 export type UpstreamConfig = GatewayConfig['upstream'];
 export type PolicyConfig = NonNullable<GatewayConfig['policy']>;
+export type AuditConfig = GatewayConfig['audit'];
+export type MetricsConfig = GatewayConfig['metrics'];
+export type TracingConfig = GatewayConfig['tracing'];

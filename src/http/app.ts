@@ -4,6 +4,7 @@ import { buildMcpPath, buildMetadataPath, buildMetadataUrl, type DiscoveryView }
 import { buildErrorResponse, GatewayError, type ErrorResponseContext } from '../errors/index.js';
 import { idForErrorReply } from '../jsonrpc/index.js';
 import type { Logger } from '../log/index.js';
+import type { GatewayMetrics } from '../metrics/index.js';
 import type { ToolHeaderRegistry } from '../mcp-headers/index.js';
 import type { PolicyStore } from '../policy/index.js';
 import type { Forwarder } from '../proxy/index.js';
@@ -12,6 +13,7 @@ import { buildReadiness, type ReadinessSource } from './health.js';
 import { createAuthenticate } from './middleware/authenticate.js';
 import { createAuthorize } from './middleware/authorize.js';
 import { createForward } from './middleware/forward.js';
+import { createObserve, type ObservabilityDependencies } from './middleware/observe.js';
 import { createReadJsonRpc } from './middleware/read-json-rpc.js';
 
 export interface AppDependencies {
@@ -24,6 +26,10 @@ export interface AppDependencies {
   tools: ToolHeaderRegistry;
   forwarder: Forwarder;
   readiness: ReadinessSource;
+  /** Audit, metrics and tracing. */
+  observability: ObservabilityDependencies;
+  /** Serve /metrics on this app (false when an admin port serves it). */
+  metricsPath: string | undefined;
   logger: Logger;
 }
 
@@ -31,8 +37,9 @@ const MCP_METHODS = ['POST', 'GET', 'DELETE'];
 
 /**
  * The gateway's HTTP surface. The MCP endpoint's pipeline reads top to bottom:
- * authenticate → read and parse the JSON-RPC body → authorize → forward.
- * Every failure is a `GatewayError` turned into a response in one place (`onError`).
+ * observe (audit, metrics, trace) → authenticate → read and parse the JSON-RPC
+ * body → authorize → forward. Every failure is a `GatewayError` turned into a
+ * response in one place (`onError`).
  */
 export function createApp(deps: AppDependencies): Hono<GatewayEnv> {
   const mcpPath = buildMcpPath(deps.resourceUrl);
@@ -42,11 +49,7 @@ export function createApp(deps: AppDependencies): Hono<GatewayEnv> {
   // strict: false → `/mcp` and `/mcp/` are the same endpoint.
   const app = new Hono<GatewayEnv>({ strict: false });
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', (c) => {
-    const readiness = buildReadiness(deps.readiness);
-    return c.json(readiness, readiness.ready ? 200 : 503);
-  });
+  if (deps.metricsPath) mountOperations(app, deps.readiness, deps.observability.metrics, deps.metricsPath);
 
   // RFC 9728 discovery: a document prepared per policy version (never a 5xx),
   // readable from any origin so browser-based clients can discover us.
@@ -64,10 +67,17 @@ export function createApp(deps: AppDependencies): Hono<GatewayEnv> {
   app.on(
     MCP_METHODS,
     mcpPath,
+    createObserve(deps.observability),
     createAuthenticate(deps.verifier),
     createReadJsonRpc({ maxBodyBytes: deps.maxBodyBytes }),
     createAuthorize({ policies: deps.policies, tools: deps.tools, logger: deps.logger }),
-    createForward({ forwarder: deps.forwarder, tools: deps.tools, maxListResponseBytes: 16 * 1024 * 1024, logger: deps.logger }),
+    createForward({
+      forwarder: deps.forwarder,
+      tools: deps.tools,
+      maxListResponseBytes: 16 * 1024 * 1024,
+      metrics: deps.observability.metrics,
+      logger: deps.logger,
+    }),
   );
   app.all(mcpPath, () => {
     throw new GatewayError('method_not_allowed', { headers: { allow: MCP_METHODS.join(', ') } });
@@ -84,6 +94,21 @@ export function createApp(deps: AppDependencies): Hono<GatewayEnv> {
   return app;
 }
 
+/**
+ * `/healthz`, `/readyz` and `/metrics`: on the main app, or on a separate
+ * admin app (config `metrics.port`).
+ */
+export function mountOperations(app: Hono<GatewayEnv>, readiness: ReadinessSource, metrics: GatewayMetrics | undefined, metricsPath: string | undefined): void {
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', (c) => {
+    const report = buildReadiness(readiness);
+    return c.json(report, report.ready ? 200 : 503);
+  });
+  if (metrics && metricsPath) {
+    app.get(metricsPath, async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
+  }
+}
+
 function isMcpRequest(c: Context<GatewayEnv>, mcpPath: string): boolean {
   return c.req.path.replace(/\/+$/, '') === mcpPath.replace(/\/+$/, '') || (mcpPath === '/' && c.req.path === '/');
 }
@@ -95,6 +120,8 @@ function respondWithError(
   logger: Logger,
 ): Response {
   const response = buildErrorResponse(error, { ...context, jsonRpcId: idForErrorReply(c.get('rpcBody')) });
+  const requestId = c.get('observation')?.requestId;
+  if (requestId) response.headers['x-request-id'] = requestId;
   if (response.status >= 500) {
     const { code, detail } = error instanceof GatewayError ? error : { code: 'internal', detail: undefined };
     logger.error({ code, detail, err: error instanceof GatewayError ? undefined : error, path: c.req.path }, 'request failed');

@@ -2,6 +2,7 @@ import type { HttpBindings } from '@hono/node-server';
 import type { Principal } from '../auth/index.js';
 import type { JsonRpcBody } from '../jsonrpc/index.js';
 import type { CompiledPolicy, Decision } from '../policy/index.js';
+import type { RequestObservation } from './observation.js';
 
 /** Typed once for the whole app (hono's `ContextVariableMap`), so handlers need no casts. */
 declare module 'hono' {
@@ -16,6 +17,8 @@ declare module 'hono' {
     policy: CompiledPolicy;
     /** One decision per JSON-RPC message of the POST body, set by `authorize`. */
     decisions: Decision[];
+    /** What is being recorded about this request for audit, metrics and traces (set by `observe`). */
+    observation: RequestObservation;
   }
 }
 

@@ -1,4 +1,4 @@
-export { createApp, type AppDependencies } from './app.js';
+export { createApp, mountOperations, type AppDependencies } from './app.js';
 export type { GatewayEnv } from './context.js';
 export { buildReadiness, type Readiness, type ReadinessSource } from './health.js';
 export { listen, type ListeningServer } from './server.js';

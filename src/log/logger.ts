@@ -1,10 +1,10 @@
-import { pino, type DestinationStream, type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
 /**
- * The operational log: JSON lines on stdout. Audit records go to their own
- * stream, never here. Nothing logged by the gateway carries a token; the redact
+ * The operational log: JSON lines on stderr (by default). Audit records go to
+ * their own stream (stdout or a file), never here. Nothing logged by the gateway carries a token; the redact
  * list is a second line of defence for headers that might be logged by mistake.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
@@ -18,7 +18,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
         censor: '[redacted]',
       },
     },
-    destination,
+    destination ?? pino.destination(2),
   );
 }
 

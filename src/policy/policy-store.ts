@@ -47,6 +47,7 @@ export class PolicyStore {
   /** Version of the last policy that failed to load: not retried (or logged again) until the files change. */
   #lastFailedVersion: string | undefined;
   readonly #listeners = new Set<(policy: CompiledPolicy) => void>();
+  readonly #reloadListeners = new Set<(result: 'success' | 'failure') => void>();
 
   private constructor(
     private readonly options: PolicyStoreOptions,
@@ -87,6 +88,12 @@ export class PolicyStore {
   onChange(listener: (policy: CompiledPolicy) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Called after every reload attempt that found a change: success (swapped) or failure (old policy kept). */
+  onReload(listener: (result: 'success' | 'failure') => void): () => void {
+    this.#reloadListeners.add(listener);
+    return () => this.#reloadListeners.delete(listener);
   }
 
   /** Starts watching (and polling) the directory. */
@@ -157,6 +164,7 @@ export class PolicyStore {
       delete this.#status.lastError;
       logger.info({ reason, previousVersion: previous, version: policy.version }, 'policy reloaded');
       for (const listener of this.#listeners) listener(policy);
+      for (const listener of this.#reloadListeners) listener('success');
       return true;
     } catch (error) {
       const message = error instanceof PolicyError ? error.message : (error as Error).message;
@@ -166,6 +174,7 @@ export class PolicyStore {
         lastError: { at: new Date().toISOString(), message },
       };
       logger.error({ reason, version: this.#current.version, error: message }, 'policy reload failed; the previous policy stays in force');
+      for (const listener of this.#reloadListeners) listener('failure');
       return false;
     }
   }

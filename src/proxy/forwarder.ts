@@ -13,8 +13,8 @@ export interface ForwardOutcome {
   status: number;
   /** Time until the upstream's response headers arrived, in ms. */
   upstreamHeadersMs: number;
-  /** False when the stream ended early: client gone, or the upstream broke mid-response. */
-  completed: boolean;
+  /** How the response ended: in full, cut by the client going away, or broken by the upstream. */
+  endedBy: 'complete' | 'client' | 'upstream';
 }
 
 export interface ForwardRequest {
@@ -101,7 +101,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       });
     } catch (error) {
       outgoing.off('close', onClientClose);
-      if (isAbort(error)) return { status: 499, upstreamHeadersMs: performance.now() - started, completed: false };
+      if (isAbort(error)) return { status: 499, upstreamHeadersMs: performance.now() - started, endedBy: 'client' };
       throw classifyUpstreamError(error);
     }
     const upstreamHeadersMs = performance.now() - started;
@@ -123,12 +123,12 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
     try {
       await pipeline([response.body, ...transforms, outgoing] as NodeJS.ReadWriteStream[]);
-      return { status: response.statusCode, upstreamHeadersMs, completed: true };
+      return { status: response.statusCode, upstreamHeadersMs, endedBy: 'complete' };
     } catch {
       // Client gone or upstream reset mid-stream: the status line is already
       // out, so the only honest signal left is to cut the stream.
       if (!outgoing.destroyed) outgoing.destroy();
-      return { status: response.statusCode, upstreamHeadersMs, completed: false };
+      return { status: response.statusCode, upstreamHeadersMs, endedBy: abort.signal.aborted ? 'client' : 'upstream' };
     } finally {
       outgoing.off('close', onClientClose);
     }

@@ -3,6 +3,7 @@
  * authorization server, an SDK MCP server upstream, and the gateway between.
  */
 import { Writable } from 'node:stream';
+import type { AuditRecord } from '../../src/audit/index.js';
 import { validateConfig, type GatewayConfig, type GatewayConfigInput } from '../../src/config/index.js';
 import { startDemoAuthorizationServer, type DemoAuthorizationServer, type DemoAuthorizationServerOptions } from '../../src/demo/authorization-server.js';
 import { startDemoUpstream, type DemoUpstream, type DemoUpstreamOptions } from '../../src/demo/upstream-server.js';
@@ -34,6 +35,9 @@ export interface Stack {
   mcpUrl: string;
   /** Everything the gateway's operational log wrote, for "no token in any output" checks. */
   logOutput: () => string;
+  /** The audit records written so far (parsed JSON lines), and their raw text. */
+  auditRecords: () => AuditRecord[];
+  auditOutput: () => string;
   obtainToken(scope?: string, resource?: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -70,7 +74,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       callback();
     },
   });
-  const gateway = await createGateway(config, { logger: createLogger(config.logging.level, logSink) });
+  let auditText = '';
+  const gateway = await createGateway(config, {
+    logger: createLogger(config.logging.level, logSink),
+    auditSink: { type: 'stream', write: (line) => (auditText += line) },
+  });
   const listening = await gateway.start();
   await Promise.all(gateway.verifier.issuers.map((keys) => keys.whenReady()));
   return {
@@ -81,6 +89,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     config,
     mcpUrl,
     logOutput: () => logText,
+    auditOutput: () => auditText,
+    auditRecords: () => auditText.split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditRecord),
     obtainToken: async (scope = 'tickets:read', resource = mcpUrl) => (await as.obtainUserToken({ resource, scope })).accessToken,
     async close() {
       await gateway.stop();

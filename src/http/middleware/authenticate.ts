@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { extractBearerToken, hasQueryToken, type TokenVerifier } from '../../auth/index.js';
+import { extractBearerToken, hashToken, hasQueryToken, type TokenVerifier } from '../../auth/index.js';
 import { GatewayError } from '../../errors/index.js';
 import type { GatewayEnv } from '../context.js';
 import { readHeader, readSearch } from '../request-headers.js';
@@ -19,7 +19,15 @@ export function createAuthenticate(verifier: TokenVerifier): MiddlewareHandler<G
         detail: 'access_token in the query string',
       });
     }
-    c.set('principal', await verifier.verify(extractBearerToken(header)));
+    const token = extractBearerToken(header);
+    const observation = c.get('observation');
+    try {
+      c.set('principal', await observation.trace.span('mcp.authenticate', () => verifier.verify(token)));
+    } catch (error) {
+      // The audit record may correlate refused tokens by fingerprint; the token itself goes nowhere.
+      observation.refusedTokenFingerprint = hashToken(token).slice(0, 12);
+      throw error;
+    }
     await next();
   };
 }

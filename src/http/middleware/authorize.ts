@@ -21,7 +21,9 @@ export function createAuthorize({ policies, tools, logger }: { policies: PolicyS
     const body = c.get('rpcBody');
     checkMirroredHeaders(body, (name) => readHeader(c, name), tools);
     const principal = c.get('principal');
-    const decisions = body.messages.map((message) => policy.decide(message, principal));
+    const decisions = await c.get('observation').trace.span('mcp.authorize', async () =>
+      body.messages.map((message) => policy.decide(message, principal)),
+    );
     c.set('decisions', decisions);
 
     const denied = decisions.filter(isDenied);

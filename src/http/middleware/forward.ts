@@ -1,8 +1,12 @@
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context, MiddlewareHandler } from 'hono';
+import type { Transform } from 'node:stream';
+import { createOutcomeTap } from '../../audit/index.js';
 import { GatewayError } from '../../errors/index.js';
 import type { Logger } from '../../log/index.js';
 import type { ToolHeaderRegistry } from '../../mcp-headers/index.js';
+import type { JsonRpcId } from '../../jsonrpc/index.js';
+import type { GatewayMetrics } from '../../metrics/index.js';
 import { createListFilter, idKey, isListMethod, type ListMethod, type ListResponseSelector } from '../../policy/index.js';
 import type { Forwarder, ForwardRequest } from '../../proxy/index.js';
 import type { GatewayEnv } from '../context.js';
@@ -12,41 +16,72 @@ export interface ForwardOptions {
   tools: ToolHeaderRegistry;
   /** Largest list response (JSON body or SSE event) held for filtering, in bytes. */
   maxListResponseBytes: number;
+  metrics: GatewayMetrics | undefined;
   logger: Logger;
 }
 
 /**
  * The last step: hand the node request/response to the forwarder, which streams
- * the upstream response straight into the socket. Responses that can carry a
- * catalog (list requests, and GET streams, where a resumed stream may replay
- * one) go through the list filter, decided by the same policy as the calls.
+ * the upstream response straight into the socket. On the way, the response is
+ * read for its JSON-RPC outcomes (audit) without being held, and responses
+ * that can carry a catalog (list requests, and GET streams, where a resumed
+ * stream may replay one) go through the list filter, decided by the same
+ * policy as the calls.
  */
-export function createForward({ forwarder, tools, maxListResponseBytes, logger }: ForwardOptions): MiddlewareHandler<GatewayEnv> {
+export function createForward({ forwarder, tools, maxListResponseBytes, metrics, logger }: ForwardOptions): MiddlewareHandler<GatewayEnv> {
   return async function forward(c) {
     const { incoming, outgoing } = c.env ?? {};
     if (!incoming || !outgoing) {
       throw new GatewayError('internal', { detail: 'forwarding needs the node:http request and response' });
     }
-    const request: ForwardRequest = { incoming, outgoing, body: c.req.method === 'POST' ? c.get('rawBody') : undefined };
+    const observation = c.get('observation');
+    const traceparent = observation.trace.startUpstream();
+    const request: ForwardRequest = {
+      incoming,
+      outgoing,
+      body: c.req.method === 'POST' ? c.get('rawBody') : undefined,
+      headerOverrides: {
+        'x-request-id': observation.requestId,
+        ...(traceparent ? { traceparent } : {}),
+      },
+    };
     const selector = selectListResponses(c);
     if (selector) {
-      const policy = c.get('policy');
-      const caller = c.get('principal');
       // Compressed bodies cannot be filtered; ask for identity (and refuse anything else).
-      request.headerOverrides = { 'accept-encoding': 'identity' };
-      request.responseTransforms = (status, headers) => {
+      request.headerOverrides!['accept-encoding'] = 'identity';
+    }
+    let streaming = false;
+    request.responseTransforms = (status, headers) => {
+      headers['x-request-id'] = observation.requestId;
+      const transforms: Transform[] = [];
+      const tap = createOutcomeTap(String(headers['content-type'] ?? ''), (id, outcome) => observation.outcomes.set(idKey(id as JsonRpcId), outcome));
+      if (tap) transforms.push(tap);
+      if (selector) {
+        const caller = c.get('principal');
         const filter = createListFilter(status, headers, {
-          policy,
+          policy: c.get('policy'),
           caller,
           selector,
           maxBytes: maxListResponseBytes,
           onToolsListed: (listed) => tools.learn(listed),
-          onDrop: (reason) => logger.warn({ reason, subject: caller.subject }, 'list response output dropped: cannot be filtered'),
+          onDrop: (reason) => logger.warn({ reason, requestId: observation.requestId }, 'list response output dropped: cannot be filtered'),
         });
-        return filter ? [filter] : [];
-      };
+        if (filter) transforms.push(filter);
+      }
+      streaming = String(headers['content-type'] ?? '').startsWith('text/event-stream');
+      if (streaming) metrics?.openStreams.inc();
+      return transforms;
+    };
+    try {
+      const outcome = await forwarder.forward(request);
+      observation.forward = { status: outcome.status, upstreamMs: outcome.upstreamHeadersMs, endedBy: outcome.endedBy };
+      observation.trace.endUpstream({ 'http.response.status_code': outcome.status }, outcome.endedBy === 'upstream');
+    } catch (error) {
+      observation.trace.endUpstream({}, true);
+      throw error;
+    } finally {
+      if (streaming) metrics?.openStreams.dec();
     }
-    await forwarder.forward(request);
     return RESPONSE_ALREADY_SENT;
   };
 }

@@ -1,0 +1,52 @@
+import pino from 'pino';
+import type { AuditRecord } from './audit-record.js';
+
+export type AuditSink = { type: 'stdout' } | { type: 'file'; path: string } | { type: 'stream'; write: (line: string) => void };
+
+/**
+ * The audit stream: one JSON line per record, on its own destination (never
+ * the operational log). Writes go through pino's asynchronous destination
+ * (sonic-boom) so the request path does not wait on the disk; `flush()` writes
+ * everything out synchronously and is called on SIGTERM/SIGINT and on fatal
+ * errors, so an answered request never loses its record.
+ */
+export class AuditLog {
+  readonly #destination: ReturnType<typeof pino.destination> | undefined;
+  readonly #write: (line: string) => void;
+  #count = 0;
+
+  constructor(sink: AuditSink) {
+    if (sink.type === 'stream') {
+      this.#write = sink.write;
+      return;
+    }
+    const destination = pino.destination({
+      dest: sink.type === 'file' ? sink.path : 1,
+      sync: false,
+      mkdir: sink.type === 'file',
+      // Batch small writes into fewer syscalls; flush() empties the buffer.
+      minLength: 4096,
+    });
+    this.#destination = destination;
+    this.#write = (line) => destination.write(line);
+  }
+
+  /** Records written since start (for tests and metrics). */
+  get count(): number {
+    return this.#count;
+  }
+
+  write(record: AuditRecord): void {
+    this.#count += 1;
+    this.#write(`${JSON.stringify(record)}\n`);
+  }
+
+  /** Writes buffered records out now (synchronously). */
+  flush(): void {
+    try {
+      this.#destination?.flushSync();
+    } catch {
+      // sonic-boom throws when its file is not open yet and nothing was written: nothing to flush.
+    }
+  }
+}

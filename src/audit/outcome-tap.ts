@@ -1,0 +1,100 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import { JsonOutcomeScanner, type ResponseOutcome } from './json-outcome-scanner.js';
+
+/**
+ * A pass-through stream that reads the JSON-RPC outcome(s) of a response
+ * (JSON or SSE) as the bytes go by to the client: every chunk is forwarded
+ * before it is looked at, nothing is held back or copied beyond the current
+ * chunk. Other content types are forwarded without a look.
+ */
+export function createOutcomeTap(contentType: string | undefined, onOutcome: (id: unknown, outcome: ResponseOutcome) => void): Transform | undefined {
+  const type = (contentType ?? '').toLowerCase();
+  if (type.startsWith('text/event-stream')) return new SseOutcomeTap(onOutcome);
+  if (/^application\/(?:[\w.+-]+\+)?json/.test(type)) return new JsonOutcomeTap(onOutcome);
+  return undefined;
+}
+
+class JsonOutcomeTap extends Transform {
+  readonly #decoder = new TextDecoder();
+  readonly #scanner: JsonOutcomeScanner;
+
+  constructor(onOutcome: (id: unknown, outcome: ResponseOutcome) => void) {
+    super();
+    this.#scanner = new JsonOutcomeScanner(onOutcome);
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    callback(null, chunk);
+    this.#scanner.write(this.#decoder.decode(chunk, { stream: true }));
+  }
+}
+
+/**
+ * SSE: only `data:` lines are JSON; each event is one document (data lines
+ * joined with "\n"). Lines may end in CRLF, LF or CR and split across chunks.
+ */
+class SseOutcomeTap extends Transform {
+  readonly #decoder = new TextDecoder();
+  readonly #scanner: JsonOutcomeScanner;
+  /** Field name of the current line, while it is being read (up to the colon). */
+  #field = '';
+  #state: 'field' | 'data' | 'skip-space' | 'other' = 'field';
+  #lineHasContent = false;
+  #eventHasData = false;
+  #afterCr = false;
+
+  constructor(onOutcome: (id: unknown, outcome: ResponseOutcome) => void) {
+    super();
+    this.#scanner = new JsonOutcomeScanner(onOutcome);
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    callback(null, chunk);
+    const text = this.#decoder.decode(chunk, { stream: true });
+    let dataStart = -1;
+    for (let index = 0; index < text.length; index += 1) {
+      const code = text.charCodeAt(index);
+      if (code === 10 || code === 13) {
+        if (dataStart >= 0) this.#scanner.write(text.slice(dataStart, index));
+        dataStart = -1;
+        if (code === 10 && this.#afterCr) {
+          this.#afterCr = false;
+          continue;
+        }
+        this.#afterCr = code === 13;
+        this.#endLine();
+        continue;
+      }
+      this.#afterCr = false;
+      this.#lineHasContent = true;
+      if (this.#state === 'field') {
+        if (code === 58) {
+          this.#state = this.#field === 'data' ? 'skip-space' : 'other';
+          if (this.#state === 'skip-space' && this.#eventHasData) this.#scanner.write('\n');
+          if (this.#state === 'skip-space') this.#eventHasData = true;
+        } else if (this.#field.length < 8) {
+          this.#field += text[index];
+        } else {
+          this.#state = 'other';
+        }
+      } else if (this.#state === 'skip-space') {
+        this.#state = 'data';
+        if (code !== 32) dataStart = index;
+      } else if (this.#state === 'data' && dataStart < 0) {
+        dataStart = index;
+      }
+    }
+    if (dataStart >= 0) this.#scanner.write(text.slice(dataStart));
+  }
+
+  #endLine(): void {
+    if (!this.#lineHasContent) {
+      // A blank line ends the event: its document is complete.
+      this.#scanner.reset();
+      this.#eventHasData = false;
+    }
+    this.#field = '';
+    this.#state = 'field';
+    this.#lineHasContent = false;
+  }
+}

@@ -1,0 +1,94 @@
+/** Key names whose values never reach an audit record, matched case-insensitively and ignoring `-`/`_`, as substrings (so `db_password` and `githubToken` are caught). */
+export const DEFAULT_SENSITIVE_KEYS = [
+  'password',
+  'passwd',
+  'passphrase',
+  'secret',
+  'token',
+  'apikey',
+  'api_key',
+  'authorization',
+  'cookie',
+  'client_secret',
+  'private_key',
+  'credential',
+  'session',
+] as const;
+
+export interface RedactionOptions {
+  /** Extra sensitive key names (added to the defaults). */
+  keys: readonly string[];
+  /** Paths inside the arguments to redact whatever their key: `config.dsn`, `servers[0].url`, `$.a.*.b`. */
+  paths: readonly string[];
+  /** Arguments larger than this after redaction (serialized) are replaced by a size note. */
+  maxBytes: number;
+}
+
+const JWT = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
+const BEARER = /\b(bearer)\s+[A-Za-z0-9\-._~+/]{8,}=*/gi;
+const MAX_DEPTH = 24;
+const MAX_STRING = 1024;
+const MAX_ITEMS = 100;
+export const REDACTED = '[REDACTED]';
+
+/**
+ * Prepares tool arguments (or any JSON value) for an audit record: values of
+ * sensitive keys and configured paths are replaced, bearer tokens and JWTs
+ * inside strings are masked, long strings and lists are shortened, and the
+ * whole is capped in size. Compiled once from the config.
+ */
+export function createRedactor(options: RedactionOptions): (value: unknown) => unknown {
+  const sensitive = [...DEFAULT_SENSITIVE_KEYS, ...options.keys].map(normalizeKey);
+  const paths = options.paths.map(parsePath);
+  const isSensitive = (key: string) => {
+    const normalized = normalizeKey(key);
+    return sensitive.some((name) => normalized.includes(name));
+  };
+
+  function visit(value: unknown, path: string[], depth: number): unknown {
+    if (paths.some((pattern) => matchesPath(pattern, path))) return REDACTED;
+    if (typeof value === 'string') return maskString(value);
+    if (typeof value !== 'object' || value === null) return value;
+    if (depth >= MAX_DEPTH) return '[depth limit]';
+    if (Array.isArray(value)) {
+      const items = value.slice(0, MAX_ITEMS).map((item, index) => visit(item, [...path, String(index)], depth + 1));
+      if (value.length > MAX_ITEMS) items.push(`[+${value.length - MAX_ITEMS} items]`);
+      return items;
+    }
+    const result: Record<string, unknown> = {};
+    for (const [key, child] of Object.entries(value)) {
+      result[key] = isSensitive(key) ? REDACTED : visit(child, [...path, key], depth + 1);
+    }
+    return result;
+  }
+
+  return (value) => {
+    const redacted = visit(value, [], 0);
+    const size = Buffer.byteLength(JSON.stringify(redacted) ?? '');
+    return size > options.maxBytes ? { '[truncated]': true, bytes: size } : redacted;
+  };
+}
+
+function maskString(value: string): string {
+  let masked = value.includes('eyJ') ? value.replace(JWT, '[REDACTED:jwt]') : value;
+  if (/bearer/i.test(masked)) masked = masked.replace(BEARER, '$1 [REDACTED]');
+  return masked.length > MAX_STRING ? `${masked.slice(0, MAX_STRING)}…[+${masked.length - MAX_STRING} chars]` : masked;
+}
+
+function normalizeKey(key: string): string {
+  return key.toLowerCase().replace(/[-_]/g, '');
+}
+
+/** `$.a.b[0].*` → ['a', 'b', '0', '*'] */
+function parsePath(path: string): string[] {
+  return path
+    .replace(/^\$\.?/, '')
+    .replace(/\[(\d+|\*)\]/g, '.$1')
+    .split('.')
+    .filter(Boolean);
+}
+
+function matchesPath(pattern: readonly string[], path: readonly string[]): boolean {
+  if (pattern.length !== path.length) return false;
+  return pattern.every((segment, index) => segment === '*' || segment === path[index]);
+}

@@ -1,0 +1,1 @@
+export { GatewayMetrics, methodLabel } from './gateway-metrics.js';
