@@ -13,7 +13,8 @@
 // undici, hono and @hono/node-server are imported from this repo's node_modules
 // (the versions the gateway ships); http-proxy-middleware is resolved with
 // createRequire() from $BENCH_EXTRA_DEPS. Without taskset or with fewer than
-// 2 CPUs the processes run unpinned. A full run takes about 25 minutes.
+// 2 CPUs the processes run unpinned. A full run takes about 15 minutes on a
+// quiet machine, more when samples have to be repeated.
 //
 // Options (environment):
 //   ROUNDS=5 DURATION=5 CONNECTIONS=32       saturation runs (wrk -t1 -cN), interleaved rounds
@@ -24,10 +25,14 @@
 //                                            send time, so queueing is not hidden (it
 //                                            ticks every 1 ms: ~1 ms latency floor, see "direct")
 //   ONLY=direct,undici-request,...           subset of targets; PAYLOADS=json,sse
-//   MAX_FOREIGN=0.05 MAX_ATTEMPTS=10         re-run a sample (after RETRY_WAIT=10 s) when other
-//                                            processes used more than this share of one CPU
-//                                            (user time, /proc/stat minus our processes); a
-//                                            sample kept after MAX_ATTEMPTS counts as noisy
+//   MAX_WAIT=0.03 MAX_OTHERS=0.25            re-run a sample (after RETRY_WAIT=20 s, up to
+//   MIN_SATURATED_CPU=0.9 MAX_ATTEMPTS=30    MAX_ATTEMPTS times) when the server under test spent
+//                                            more than MAX_WAIT of the run waiting for a CPU, when
+//                                            other processes on the machine used more than
+//                                            MAX_OTHERS CPUs (user time: /proc/stat minus ours),
+//                                            or when a saturation run left the server below
+//                                            MIN_SATURATED_CPU; a sample kept after the last
+//                                            attempt counts as noisy
 //   OUT=file.json                            raw samples as JSON
 //
 // Layout on a 2-CPU machine: CPU 1 runs the server under test (the proxy; for
@@ -294,6 +299,13 @@ function cpuSeconds(pid) {
   return { user: Number(fields[11]) / 100, total: (Number(fields[11]) + Number(fields[12])) / 100 }; // clock ticks at 100 Hz
 }
 
+// Seconds the process spent runnable but waiting for a CPU. On a shared machine
+// (other builds and test runs) this tells whether a sample measured the server
+// or the neighbours; such samples are measured again after a pause.
+function runQueueWaitSeconds(pid) {
+  return Number(fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+}
+
 // User time spent on all CPUs by anyone, minus the user time of this benchmark's
 // own processes (servers, and via cutime the finished load generators): other
 // work on the machine (a shared VM, a parallel test run) competing during a run.
@@ -468,14 +480,17 @@ async function main() {
   console.error(JSON.stringify(machine));
 
   const samples = []; // { phase, target, payload, round, rps, p50, p90, p99, cpu }
-  const maxForeign = numEnv('MAX_FOREIGN', 0.05);
-  const maxAttempts = numEnv('MAX_ATTEMPTS', 10);
-  const retryWait = numEnv('RETRY_WAIT', 10);
+  const maxWait = numEnv('MAX_WAIT', 0.03);
+  const maxOthers = numEnv('MAX_OTHERS', 0.25);
+  const minSaturatedCpu = numEnv('MIN_SATURATED_CPU', 0.9);
+  const maxAttempts = numEnv('MAX_ATTEMPTS', 30);
+  const retryWait = numEnv('RETRY_WAIT', 20);
   async function measure(phase, target, payload, round, fn) {
     const pid = procs[target].pid;
     for (let attempt = 1; ; attempt++) {
       const before = cpuSeconds(pid);
       const upBefore = target === 'direct' ? null : cpuSeconds(upstreamProc.pid);
+      const waitBefore = runQueueWaitSeconds(pid);
       const machineBefore = machineUserSeconds();
       const ownBefore = ownUserSeconds();
       const started = performance.now();
@@ -485,12 +500,14 @@ async function main() {
       const cpu = (after.total - before.total) / wall;
       const upstreamCpu = upBefore === null ? null : (cpuSeconds(upstreamProc.pid).total - upBefore.total) / wall;
       const foreign = Math.max(0, (machineUserSeconds() - machineBefore - (ownUserSeconds() - ownBefore)) / wall);
-      const retry = foreign > maxForeign && attempt < maxAttempts;
-      const sample = { phase, target, payload, round, attempt, contaminated: foreign > maxForeign, ...result, cpu, upstreamCpu, foreign, cpuUsPerReq: (cpu / result.rps) * 1e6 };
+      const wait = (runQueueWaitSeconds(pid) - waitBefore) / wall;
+      const noisy = wait > maxWait || foreign > maxOthers || (phase === 'saturate' && cpu < minSaturatedCpu);
+      const retry = noisy && attempt < maxAttempts;
+      const sample = { phase, target, payload, round, attempt, contaminated: noisy, ...result, cpu, wait, upstreamCpu, foreign, cpuUsPerReq: (cpu / result.rps) * 1e6 };
       console.error(
         `${phase.padEnd(10)} r${round} ${target.padEnd(20)} ${payload.padEnd(4)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(2)}  p99 ${result.p99.toFixed(2)} ms  cpu ${(cpu * 100).toFixed(0)}%` +
           (upstreamCpu === null ? '' : ` (upstream ${(upstreamCpu * 100).toFixed(0)}%)`) +
-          `  foreign ${(foreign * 100).toFixed(0)}%` +
+          `  waited ${(wait * 100).toFixed(1)}%  others ${(foreign * 100).toFixed(0)}%` +
           (result.generatorLagP99 === undefined ? '' : `  generator lag p99 ${result.generatorLagP99.toFixed(1)} ms`) +
           (result.errors || result.non2xx ? `  errors ${result.errors} non2xx ${result.non2xx}` : '') +
           (retry ? '  → discarded (other load on the machine), again' : sample.contaminated ? '  → kept anyway (attempts used up)' : ''),

@@ -1,0 +1,72 @@
+import { Transform, type TransformCallback } from 'node:stream';
+
+/** Error code of a stream ended by the idle timeout. */
+export const SSE_IDLE_TIMEOUT = 'SSE_IDLE_TIMEOUT';
+
+export interface SseKeepAliveOptions {
+  /** Send an SSE comment after this long without output, in ms (0 disables). */
+  keepAliveMs: number;
+  /** End the stream after this long without anything from the upstream, in ms (0 disables). */
+  idleTimeoutMs: number;
+}
+
+/**
+ * For SSE responses: writes a comment line (`: keep-alive`) when the stream
+ * has been quiet, so proxies and clients do not drop a healthy but silent
+ * stream, and ends a stream the upstream has not fed for too long, so idle
+ * streams cannot pile up (the stream is destroyed with code SSE_IDLE_TIMEOUT). Comments go only at a line boundary (the SSE spec
+ * ignores comment lines anywhere between lines).
+ */
+export class SseKeepAlive extends Transform {
+  #lastOutputAt = Date.now();
+  #lastInputAt = Date.now();
+  #atLineBoundary = true;
+  readonly #timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: SseKeepAliveOptions) {
+    super();
+    const tickMs = Math.max(50, Math.min(options.keepAliveMs || Infinity, options.idleTimeoutMs || Infinity) / 4);
+    if (Number.isFinite(tickMs)) {
+      this.#timer = setInterval(() => this.#tick(), tickMs);
+      this.#timer.unref();
+    }
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const now = Date.now();
+    this.#lastInputAt = now;
+    this.#lastOutputAt = now;
+    if (chunk.length > 0) {
+      const last = chunk[chunk.length - 1];
+      this.#atLineBoundary = last === 0x0a || last === 0x0d;
+    }
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.#stop();
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#stop();
+    callback(error);
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    const { keepAliveMs, idleTimeoutMs } = this.options;
+    if (idleTimeoutMs > 0 && now - this.#lastInputAt >= idleTimeoutMs) {
+      this.destroy(Object.assign(new Error('SSE stream idle for too long'), { code: SSE_IDLE_TIMEOUT }));
+      return;
+    }
+    if (keepAliveMs > 0 && this.#atLineBoundary && now - this.#lastOutputAt >= keepAliveMs) {
+      this.#lastOutputAt = now;
+      this.push(': keep-alive\n\n');
+    }
+  }
+
+  #stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+  }
+}

@@ -1,0 +1,1 @@
+export { SessionBinding } from './session-binding.js';
