@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Hono } from 'hono';
 import { createJwtVerifier, type FetchLike, type TokenVerifier } from './auth/index.js';
 import type { GatewayConfig } from './config/index.js';
@@ -19,7 +20,11 @@ export interface Gateway {
   verifier: TokenVerifier;
   /** Starts fetching keys and listens. Resolves once the port is open (readiness may follow). */
   start(): Promise<ListeningServer>;
-  /** Drains (readiness goes false), stops listening, closes the upstream pool. Safe to call twice. */
+  /**
+   * Readiness goes false; after `shutdown.lameDuckMs` (still serving) stops listening, lets
+   * in-flight requests finish for up to `shutdown.drainTimeoutMs`, closes the upstream pool.
+   * Safe to call twice.
+   */
   stop(): Promise<void>;
 }
 
@@ -70,6 +75,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDependencies):
       // Idempotent: a second SIGTERM (or a test's cleanup) waits for the same drain.
       stopped ??= (async () => {
         draining = true;
+        // Lame duck: keep accepting while /readyz answers 503, because endpoint removal in
+        // Kubernetes races the SIGTERM; closing at once would refuse requests still routed here.
+        if (listening && config.shutdown.lameDuckMs > 0) await delay(config.shutdown.lameDuckMs);
         await listening?.close(config.shutdown.drainTimeoutMs);
         verifier.stop();
         await forwarder.close();

@@ -4,8 +4,10 @@ import { createLogger } from '../log/index.js';
 import type { CliIo } from './main.js';
 
 /**
- * `serve`: run until SIGTERM/SIGINT, then drain (readiness goes false, in-flight
- * requests finish, streams are closed after the drain timeout) and exit 0.
+ * `serve`: run until SIGTERM/SIGINT, then drain (readiness goes false, the lame-duck
+ * period passes still serving, in-flight requests finish, streams are closed after the
+ * drain timeout) and exit 0. A second signal during the drain ends the process at once
+ * (its handler is removed after the first).
  * A config error is thrown before anything listens.
  */
 export async function runServe(configPath: string, io: CliIo): Promise<number> {
@@ -17,7 +19,7 @@ export async function runServe(configPath: string, io: CliIo): Promise<number> {
 
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
-      logger.info({ signal, drainTimeoutMs: config.shutdown.drainTimeoutMs }, 'shutting down');
+      logger.info({ signal, ...config.shutdown }, 'shutting down');
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
       resolve();
