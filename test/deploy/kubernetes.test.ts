@@ -11,8 +11,13 @@ const clone = (manifests: Manifest[]) => structuredClone(manifests) as Array<Man
 
 let base: Manifest[];
 let example: Manifest[];
+let existingApp: Manifest[];
 beforeAll(async () => {
-  [base, example] = await Promise.all([renderKustomize('deploy/kubernetes/base'), renderKustomize('deploy/kubernetes/overlays/example')]);
+  [base, example, existingApp] = await Promise.all([
+    renderKustomize('deploy/kubernetes/base'),
+    renderKustomize('deploy/kubernetes/overlays/example'),
+    renderKustomize('test/fixtures/kustomize/existing-app'),
+  ]);
 });
 
 describe('deploy/kubernetes/base', () => {
@@ -75,6 +80,28 @@ describe('deploy/kubernetes/overlays/example', () => {
     expect(server.ports).toBeUndefined();
     const secretName = find(example, 'Secret').metadata.name;
     expect(server.env.find((e: Obj) => e.name === 'API_KEY').valueFrom.secretKeyRef).toEqual({ name: secretName, key: 'upstream-credential' });
+  });
+});
+
+describe('deploy/kubernetes/components/gateway-sidecar on an existing workload', () => {
+  // test/fixtures/kustomize/existing-app: other names, labels and ports than the base.
+  it('is valid against the Kubernetes schemas', async () => {
+    expect(await validateManifests(existingApp)).toEqual([]);
+  });
+
+  it('keeps every gateway pod rule', () => {
+    expect(checkGatewayPod(existingApp, 'sidecar')).toEqual([]);
+  });
+
+  it('adds the gateway to the labelled Deployment, gives the server a preStop sleep and retargets the Service', () => {
+    const pod = locateGatewayPod(existingApp);
+    expect(pod.workload.metadata.name).toBe('tickets-api');
+    expect((pod.pod.containers as Obj[]).map((c) => c.name).sort()).toEqual(['gateway', 'tickets']);
+    const [server] = pod.upstreamContainers as [Obj];
+    expect(server.lifecycle).toEqual({ preStop: { sleep: { seconds: 30 } } });
+    expect(server.ports).toBeUndefined();
+    expect(find(existingApp, 'Service').spec.ports).toEqual([{ name: 'mcp', port: 3000, targetPort: 'http' }]);
+    expect((pod.pod.volumes as Obj[]).find((v) => v.name === 'gateway-config')?.configMap.name).toMatch(/^mcp-auth-gateway-config-[a-z0-9]{10}$/);
   });
 });
 
