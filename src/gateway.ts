@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Hono } from 'hono';
 import { AuditLog, createRedactor, ScopeElevationTracker, type AuditSink } from './audit/index.js';
 import { createJwtVerifier, type FetchLike, type TokenVerifier } from './auth/index.js';
@@ -35,7 +36,11 @@ export interface Gateway {
   reloadPolicy(): Promise<boolean>;
   /** Writes buffered audit records out now (fatal errors call this). */
   flushAudit(): void;
-  /** Drains (readiness goes false), stops listening, flushes the audit trail, closes the upstream pool. Safe to call twice. */
+  /**
+   * Readiness goes false; after `shutdown.lameDuckMs` (still serving) stops listening, lets
+   * in-flight requests finish for up to `shutdown.drainTimeoutMs`, flushes the audit trail,
+   * closes the upstream pool. Safe to call twice.
+   */
   stop(): Promise<void>;
 }
 
@@ -155,6 +160,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       stopped ??= (async () => {
         draining = true;
         policies.stop();
+        // Lame duck: keep accepting while /readyz answers 503, because endpoint removal in
+        // Kubernetes races the SIGTERM; closing at once would refuse requests still routed here.
+        if (listening && config.shutdown.lameDuckMs > 0) await delay(config.shutdown.lameDuckMs);
         await listening?.close(config.shutdown.drainTimeoutMs);
         // Every answered request has written its record by now; put them on disk.
         audit?.flush();

@@ -4,9 +4,11 @@ import { createLogger } from '../log/index.js';
 import type { CliIo } from './main.js';
 
 /**
- * `serve`: run until SIGTERM/SIGINT, then drain (readiness goes false, in-flight
- * requests finish, streams are closed after the drain timeout) and exit 0.
- * SIGHUP reloads the policy. A config or policy error is thrown before anything listens.
+ * `serve`: run until SIGTERM/SIGINT, then drain (readiness goes false, the lame-duck
+ * period passes still serving, in-flight requests finish, streams are closed after the
+ * drain timeout) and exit 0. A second signal during the drain ends the process at once
+ * (its handler is removed after the first). SIGHUP reloads the policy.
+ * A config or policy error is thrown before anything listens.
  */
 export async function runServe(configPath: string, io: CliIo): Promise<number> {
   const config = await loadConfigFile(configPath, { env: io.env });
@@ -20,7 +22,7 @@ export async function runServe(configPath: string, io: CliIo): Promise<number> {
 
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
-      logger.info({ signal, drainTimeoutMs: config.shutdown.drainTimeoutMs }, 'shutting down');
+      logger.info({ signal, ...config.shutdown }, 'shutting down');
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
       resolve();

@@ -230,11 +230,20 @@ export const tokenCacheSchema = z
 
 export const shutdownSchema = z
   .strictObject({
+    lameDuckMs: z
+      .int()
+      .min(0)
+      .default(0)
+      .describe(
+        'On SIGTERM/SIGINT, how long the gateway keeps serving while /readyz answers 503, before it stops accepting connections, in ms. Lets Kubernetes take the pod out of Service endpoints first (about 5000 there); 0 outside a load balancer.',
+      ),
     drainTimeoutMs: z
       .int()
       .min(0)
       .default(10000)
-      .describe('On SIGTERM/SIGINT, how long in-flight requests and streams may finish before they are closed, in ms.'),
+      .describe(
+        'After the lame-duck period, how long in-flight requests and streams may finish before they are closed, in ms. lameDuckMs + drainTimeoutMs must fit in Kubernetes\' terminationGracePeriodSeconds.',
+      ),
   })
   .describe('Graceful shutdown.');
 

@@ -46,9 +46,11 @@ export interface DemoAuthorizationServerOptions {
   port?: number;
   /**
    * Resource servers (RFC 8707 resource indicators) this AS mints JWT access tokens for.
-   * The token `aud` is the resource string exactly; only these scopes can be granted for it.
+   * The token `aud` is the resource string exactly, or `audience` when given (identity
+   * providers that put a fixed API identifier or client id there); only these scopes can
+   * be granted for it.
    */
-  resources: Array<{ resource: string; scopes: string[] }>;
+  resources: Array<{ resource: string; scopes: string[]; audience?: string }>;
   /** Access token lifetime in seconds (user and client_credentials tokens); default 600. */
   accessTokenTtlSeconds?: number;
   /**
@@ -60,11 +62,35 @@ export interface DemoAuthorizationServerOptions {
   signingAlg?: DemoSigningAlg;
   /** Pre-registered clients, e.g. a confidential client_credentials client. */
   clients?: ClientMetadata[];
+  /**
+   * The issuer identifier, from the bound origin (`http://127.0.0.1:PORT`); default: the origin.
+   * A path (`origin => origin + '/realms/mcp'`) mounts every endpoint under it, as Keycloak,
+   * Okta and Entra ID do; a trailing slash is kept in the identifier (Auth0). It may name
+   * another host (`() => 'https://sts.windows.net/<tenant>/'`): tokens then carry that `iss`
+   * while the endpoints stay on 127.0.0.1 under the issuer's path, so a verifier needs the
+   * JWKS URL given explicitly ({@link DemoAuthorizationServer.jwksUri}).
+   */
+  issuer?: (origin: string) => string;
+  /**
+   * Reshapes each JWT access token before it is signed, the way an identity provider's own
+   * format differs: `header.typ = 'JWT'`, `scope` moved to `scp`, `client_id` renamed `cid`…
+   * The header holds what is added to the AS's own (`alg`, `kid`, `typ: at+jwt`); a key set
+   * to `undefined` is left out.
+   */
+  shapeAccessToken?: (token: { header: Record<string, unknown>; payload: Record<string, unknown> }) => void;
+  /**
+   * Accept Auth0's `audience` authorization parameter in place of `resource` (it must name a
+   * configured resource). A request with neither then gets an opaque access token, as Auth0
+   * issues for its userinfo endpoint only; default false.
+   */
+  audienceParameter?: boolean;
 }
 
 export interface DemoAuthorizationServer {
-  /** e.g. http://127.0.0.1:PORT (no trailing slash) */
+  /** The issuer identifier; by default http://127.0.0.1:PORT (no trailing slash). */
   issuer: string;
+  /** Where the endpoints are: http://127.0.0.1:PORT plus the issuer's path. */
+  baseUrl: string;
   jwksUri: string;
   /**
    * Generates a new signing key; new tokens are signed with it and the JWKS serves the new and
@@ -78,8 +104,16 @@ export interface DemoAuthorizationServer {
    * `resource`, headless login + consent of the demo user, code → token exchange.
    * Throws {@link DemoOAuthError} (e.g. code `invalid_target` for an unknown resource).
    */
-  obtainUserToken(opts: { resource: string; scope: string }): Promise<{ accessToken: string; refreshToken?: string }>;
+  obtainUserToken(opts: UserTokenRequest): Promise<{ accessToken: string; refreshToken?: string }>;
   close(): Promise<void>;
+}
+
+export interface UserTokenRequest {
+  /** RFC 8707 resource indicator; omitted from the requests when absent. */
+  resource?: string;
+  scope: string;
+  /** Extra authorization request parameters, e.g. `{ audience }` for an Auth0-shaped AS. */
+  params?: Record<string, string>;
 }
 
 /** An OAuth error returned by the demo AS (or a broken headless flow), with its wire code. */
@@ -157,10 +191,15 @@ const STORAGE_GRACE_SECONDS = 15;
 interface Settings {
   port: number;
   resources: ReadonlyMap<string, readonly string[]>;
+  /** Token `aud` per resource indicator. */
+  audiences: ReadonlyMap<string, string>;
   accessTokenTtlSeconds: number;
   user: { sub: string; claims: Record<string, unknown> };
   signingAlg: DemoSigningAlg;
   clients: readonly ClientMetadata[];
+  issuer: (origin: string) => string;
+  shapeAccessToken: DemoAuthorizationServerOptions['shapeAccessToken'];
+  audienceParameter: boolean;
 }
 
 /** Checks the options once, at start-up, with messages that name the option. */
@@ -181,7 +220,8 @@ function resolveSettings(opts: DemoAuthorizationServerOptions): Settings {
     throw new TypeError('"resources" option must list at least one resource, e.g. [{ resource: "http://127.0.0.1:3000/mcp", scopes: ["mcp:read"] }]');
   }
   const resources = new Map<string, readonly string[]>();
-  opts.resources.forEach(({ resource, scopes }, index) => {
+  const audiences = new Map<string, string>();
+  opts.resources.forEach(({ resource, scopes, audience }, index) => {
     const url = URL.canParse(resource) ? new URL(resource) : undefined;
     if (!url || url.hash || resource.includes('#')) {
       throw new TypeError(`"resources[${index}].resource" must be an absolute URI without a fragment (RFC 8707 §2)`);
@@ -194,10 +234,31 @@ function resolveSettings(opts: DemoAuthorizationServerOptions): Settings {
     if (!scopes.every((scope) => /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(scope))) {
       throw new TypeError(`"resources[${index}].scopes" must be scope tokens without spaces (RFC 6749 §3.3)`);
     }
+    if (audience !== undefined && (typeof audience !== 'string' || audience === '')) {
+      throw new TypeError(`"resources[${index}].audience" must be a non-empty string`);
+    }
     resources.set(resource, [...scopes]);
+    audiences.set(resource, audience ?? resource);
   });
+  if (opts.issuer !== undefined && typeof opts.issuer !== 'function') {
+    throw new TypeError('"issuer" option must be a function of the origin, e.g. (origin) => `${origin}/realms/mcp`');
+  }
+  if (opts.shapeAccessToken !== undefined && typeof opts.shapeAccessToken !== 'function') {
+    throw new TypeError('"shapeAccessToken" option must be a function');
+  }
   const user = { sub: opts.user?.sub ?? 'demo-user', claims: { ...opts.user?.claims } };
-  return { port, resources, accessTokenTtlSeconds, user, signingAlg, clients: opts.clients ?? [] };
+  return {
+    port,
+    resources,
+    audiences,
+    accessTokenTtlSeconds,
+    user,
+    signingAlg,
+    clients: opts.clients ?? [],
+    issuer: opts.issuer ?? ((origin) => origin),
+    shapeAccessToken: opts.shapeAccessToken,
+    audienceParameter: opts.audienceParameter ?? false,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -305,6 +366,8 @@ function createMemoryAdapterClass() {
 
 interface ProviderInputs {
   settings: Settings;
+  /** The issuer's path without a trailing slash ('' at the root): where the AS is mounted. */
+  mountPath: string;
   keys: readonly SigningKey[];
   adapter: ReturnType<typeof createMemoryAdapterClass>;
   cookieKeys: readonly string[];
@@ -314,8 +377,8 @@ interface ProviderInputs {
  * Every hook and TTL oidc-provider would otherwise default with a "you SHOULD/MUST change it"
  * notice is set explicitly, so the demo starts quietly.
  */
-function buildProviderConfiguration({ settings, keys, adapter, cookieKeys }: ProviderInputs): Record<string, unknown> {
-  const { resources, user, signingAlg, accessTokenTtlSeconds } = settings;
+function buildProviderConfiguration({ settings, mountPath, keys, adapter, cookieKeys }: ProviderInputs): Record<string, unknown> {
+  const { resources, audiences, user, signingAlg, accessTokenTtlSeconds, shapeAccessToken, audienceParameter } = settings;
   return {
     adapter,
     // The first key wins: oidc-provider's keystore picks the first key matching alg + use.
@@ -358,7 +421,21 @@ function buildProviderConfiguration({ settings, keys, adapter, cookieKeys }: Pro
     issueRefreshToken: async (_ctx: unknown, client: OidcClientLike) => client.grantTypeAllowed('refresh_token'),
     // Tokens outlive the (throwaway, headless) browser session.
     expiresWithSession: async () => false,
-    interactions: { url: async (_ctx: unknown, interaction: { uid: string }) => `${INTERACTION_PATH}${interaction.uid}` },
+    interactions: { url: async (_ctx: unknown, interaction: { uid: string }) => `${mountPath}${INTERACTION_PATH}${interaction.uid}` },
+    // Auth0's `audience` authorization parameter (see defaultResource).
+    ...(audienceParameter ? { extraParams: ['audience'] } : {}),
+    ...(shapeAccessToken
+      ? {
+          formats: {
+            customizers: {
+              jwt: async (_ctx: unknown, _token: unknown, jwt: { header?: Record<string, unknown>; payload: Record<string, unknown> }) => {
+                jwt.header ??= {};
+                shapeAccessToken(jwt as { header: Record<string, unknown>; payload: Record<string, unknown> });
+              },
+            },
+          },
+        }
+      : {}),
     clientBasedCORS: (_ctx: unknown, origin: string, client: OidcClientLike) =>
       client.clientAuthMethod === 'none' && client.redirectUris.some((uri) => URL.parse(uri)?.origin === origin),
     renderError: async (ctx: { type: string; body: unknown }, out: Record<string, string>) => {
@@ -382,8 +459,16 @@ function buildProviderConfiguration({ settings, keys, adapter, cookieKeys }: Pro
       resourceIndicators: {
         enabled: true,
         // With a single configured resource, a client that omits `resource` still gets an audience.
-        defaultResource: async (_ctx: unknown, _client: unknown, oneOf?: string[]) =>
-          oneOf ?? (resources.size === 1 ? [...resources.keys()][0] : undefined),
+        // Auth0 shape: the `audience` parameter names the resource; without it, no resource
+        // (an opaque, userinfo-only access token).
+        defaultResource: async (ctx: { oidc: { params?: Record<string, unknown> } }, _client: unknown, oneOf?: string[]) => {
+          if (oneOf) return oneOf;
+          if (audienceParameter) {
+            const audience = ctx.oidc.params?.audience;
+            return typeof audience === 'string' ? audience : undefined;
+          }
+          return resources.size === 1 ? [...resources.keys()][0] : undefined;
+        },
         // RFC 8707 §2.2: the token request may omit `resource`; reuse the one bound to the code.
         useGrantedResource: async () => true,
         getResourceServerInfo: async (_ctx: unknown, resource: string) => {
@@ -391,7 +476,7 @@ function buildProviderConfiguration({ settings, keys, adapter, cookieKeys }: Pro
           if (!scopes) throw new InvalidTarget('unknown resource indicator');
           return {
             scope: scopes.join(' '),
-            audience: resource,
+            audience: audiences.get(resource),
             accessTokenFormat: 'jwt',
             accessTokenTTL: accessTokenTtlSeconds,
             jwt: { sign: { alg: signingAlg } },
@@ -454,7 +539,7 @@ function sendJson(res: ServerResponse, status: number, body: Record<string, unkn
 
 /** Routes /interaction/* to the headless handler and everything else to the current Provider. */
 function createRequestListener(
-  getProvider: () => { provider: OidcProvider; listener: NodeListener } | undefined,
+  getProvider: () => { provider: OidcProvider; listener: NodeListener; mountPath: string } | undefined,
   userSub: string,
 ): NodeListener {
   return function routeDemoAuthorizationRequest(req, res) {
@@ -464,7 +549,18 @@ function createRequestListener(
       sendJson(res, 503, { error: 'temporarily_unavailable' });
       return;
     }
-    const { provider, listener } = current;
+    const { provider, listener, mountPath } = current;
+    if (mountPath) {
+      // The AS lives under the issuer's path (e.g. /realms/mcp); oidc-provider derives its
+      // mount path from originalUrl minus url (lib/helpers/oidc_context.js, urlFor).
+      const url = req.url ?? '/';
+      if (url !== mountPath && !url.startsWith(`${mountPath}/`) && !url.startsWith(`${mountPath}?`)) {
+        sendJson(res, 404, { error: 'invalid_request', error_description: 'not under the issuer path' });
+        return;
+      }
+      Object.assign(req, { originalUrl: url });
+      req.url = url.slice(mountPath.length) || '/';
+    }
     if (!req.url?.startsWith(INTERACTION_PATH)) {
       listener(req, res);
       return;
@@ -504,15 +600,25 @@ export async function startDemoAuthorizationServer(opts: DemoAuthorizationServer
   const adapter = createMemoryAdapterClass();
   const cookieKeys = [randomBytes(32).toString('base64url')];
   let keys: SigningKey[] = [await createSigningKey(settings.signingAlg)];
-  let current: { provider: OidcProvider; listener: NodeListener } | undefined;
+  let current: { provider: OidcProvider; listener: NodeListener; mountPath: string } | undefined;
 
   const server = createServer(createRequestListener(() => current, settings.user.sub));
   const port = await listen(server, settings.port);
-  const issuer = `http://${HOST}:${port}`;
+  const origin = `http://${HOST}:${port}`;
+  let issuer: string;
+  let mountPath: string;
+  try {
+    issuer = settings.issuer(origin);
+    mountPath = new URL(issuer).pathname.replace(/\/+$/, '');
+  } catch (err) {
+    await new Promise((resolve) => server.close(resolve));
+    throw new TypeError(`"issuer" option must return an absolute URL: ${(err as Error).message}`);
+  }
+  const baseUrl = `${origin}${mountPath}`;
 
   function installProvider(): void {
-    const provider = new OidcProviderClass(issuer, buildProviderConfiguration({ settings, keys, adapter, cookieKeys }));
-    current = { provider, listener: provider.callback() };
+    const provider = new OidcProviderClass(issuer, buildProviderConfiguration({ settings, mountPath, keys, adapter, cookieKeys }));
+    current = { provider, listener: provider.callback(), mountPath };
   }
   try {
     installProvider();
@@ -523,7 +629,8 @@ export async function startDemoAuthorizationServer(opts: DemoAuthorizationServer
 
   return {
     issuer,
-    jwksUri: `${issuer}${ROUTES.jwks}`,
+    baseUrl,
+    jwksUri: `${baseUrl}${ROUTES.jwks}`,
     async rotateSigningKey() {
       keys = [await createSigningKey(settings.signingAlg), ...keys];
       installProvider();
@@ -532,7 +639,7 @@ export async function startDemoAuthorizationServer(opts: DemoAuthorizationServer
       const [key] = keys as [SigningKey];
       return { key: key.privateKey, kid: key.kid, alg: key.alg };
     },
-    obtainUserToken: (request) => runUserTokenFlow(issuer, request),
+    obtainUserToken: (request) => runUserTokenFlow({ issuer, baseUrl }, request),
     close() {
       if (!server.listening) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
@@ -627,8 +734,8 @@ async function postForm(url: string, form: Record<string, string>): Promise<Reco
 }
 
 /** RFC 7591 registration of a public client, the way the MCP SDK registers. */
-async function registerPublicClient(issuer: string): Promise<string> {
-  const response = await fetch(`${issuer}${ROUTES.registration}`, {
+async function registerPublicClient(baseUrl: string): Promise<string> {
+  const response = await fetch(`${baseUrl}${ROUTES.registration}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
@@ -645,13 +752,13 @@ async function registerPublicClient(issuer: string): Promise<string> {
 }
 
 async function runUserTokenFlow(
-  issuer: string,
-  { resource, scope }: { resource: string; scope: string },
+  { issuer, baseUrl }: { issuer: string; baseUrl: string },
+  { resource, scope, params = {} }: UserTokenRequest,
 ): Promise<{ accessToken: string; refreshToken?: string }> {
-  const clientId = await registerPublicClient(issuer);
+  const clientId = await registerPublicClient(baseUrl);
   const codeVerifier = randomBytes(32).toString('base64url');
   const state = randomBytes(16).toString('base64url');
-  const authorizationUrl = new URL(`${issuer}${ROUTES.authorization}`);
+  const authorizationUrl = new URL(`${baseUrl}${ROUTES.authorization}`);
   authorizationUrl.search = new URLSearchParams({
     response_type: 'code',
     client_id: clientId,
@@ -659,8 +766,9 @@ async function runUserTokenFlow(
     code_challenge: createHash('sha256').update(codeVerifier).digest('base64url'),
     code_challenge_method: 'S256',
     scope,
-    resource,
+    ...(resource !== undefined ? { resource } : {}),
     state,
+    ...params,
   }).toString();
 
   const result = await completeAuthorizationHeadless(authorizationUrl, FLOW_REDIRECT_URI);
@@ -668,13 +776,13 @@ async function runUserTokenFlow(
   // RFC 9207: the iss response parameter must name this AS.
   if (result.iss !== undefined && result.iss !== issuer) throw new DemoOAuthError('invalid_response', 'iss mismatch');
 
-  const tokens = await postForm(`${issuer}${ROUTES.token}`, {
+  const tokens = await postForm(`${baseUrl}${ROUTES.token}`, {
     grant_type: 'authorization_code',
     code: result.code,
     redirect_uri: FLOW_REDIRECT_URI,
     code_verifier: codeVerifier,
     client_id: clientId,
-    resource,
+    ...(resource !== undefined ? { resource } : {}),
   });
   if (typeof tokens.access_token !== 'string') throw new DemoOAuthError('invalid_response', 'no access_token');
   return {

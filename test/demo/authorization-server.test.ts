@@ -162,3 +162,81 @@ describe('demo authorization server', () => {
     await expect(startDemoAuthorizationServer({ resources: [] })).rejects.toThrow(/"resources"/);
   });
 });
+
+describe('demo authorization server shaped like other identity providers', () => {
+  const resource = 'https://mcp.example.com/mcp';
+  const started: DemoAuthorizationServer[] = [];
+  afterAll(async () => {
+    await Promise.all(started.map((server) => server.close()));
+  });
+  async function start(options: Partial<Parameters<typeof startDemoAuthorizationServer>[0]>) {
+    const server = await startDemoAuthorizationServer({ resources: [{ resource, scopes: ['mcp:read'] }], ...options });
+    started.push(server);
+    return server;
+  }
+  const decode = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+
+  it('mounts every endpoint under an issuer path, discoverable only path-appended (Keycloak, Okta, Entra)', async () => {
+    const server = await start({ issuer: (origin) => `${origin}/realms/mcp` });
+    expect(server.issuer).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/realms\/mcp$/);
+    expect(server.baseUrl).toBe(server.issuer);
+    expect(server.jwksUri).toBe(`${server.issuer}/jwks`);
+    const metadata = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    expect(metadata).toMatchObject({ issuer: server.issuer, jwks_uri: server.jwksUri, token_endpoint: `${server.issuer}/token` });
+    expect((await fetch(`${new URL(server.issuer).origin}/.well-known/openid-configuration`)).status).toBe(404);
+    const { accessToken } = await server.obtainUserToken({ resource, scope: 'mcp:read' });
+    expect(decode(accessToken)).toMatchObject({ iss: server.issuer, aud: resource });
+  });
+
+  it('keeps a trailing slash in the issuer (Auth0)', async () => {
+    const server = await start({ issuer: (origin) => `${origin}/` });
+    expect(server.issuer.endsWith('/')).toBe(true);
+    const { accessToken } = await server.obtainUserToken({ resource, scope: 'mcp:read' });
+    expect(decode(accessToken).iss).toBe(server.issuer);
+  });
+
+  it('can name another host as issuer while serving on 127.0.0.1 under its path (Entra v1, Google)', async () => {
+    const server = await start({ issuer: () => 'https://sts.windows.net/tenant-1/' });
+    expect(server.issuer).toBe('https://sts.windows.net/tenant-1/');
+    expect(server.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/tenant-1$/);
+    const { accessToken } = await server.obtainUserToken({ resource, scope: 'mcp:read' });
+    expect(decode(accessToken).iss).toBe('https://sts.windows.net/tenant-1/');
+    await verifyWith(server, accessToken);
+  });
+
+  it('puts a fixed audience in aud and reshapes header and claims', async () => {
+    const server = await start({
+      resources: [{ resource, scopes: ['mcp:read', 'mcp:write'], audience: 'api://default' }],
+      shapeAccessToken: ({ header, payload }) => {
+        header.typ = undefined;
+        payload.scp = String(payload.scope).split(' ');
+        payload.cid = payload.client_id;
+        delete payload.scope;
+        delete payload.client_id;
+      },
+    });
+    const { accessToken } = await server.obtainUserToken({ resource, scope: 'mcp:read mcp:write' });
+    const header = JSON.parse(Buffer.from(accessToken.split('.')[0]!, 'base64url').toString()) as Record<string, unknown>;
+    expect(header).not.toHaveProperty('typ');
+    expect(decode(accessToken)).toMatchObject({ aud: 'api://default', scp: ['mcp:read', 'mcp:write'], cid: expect.any(String) });
+    expect(decode(accessToken)).not.toHaveProperty('scope');
+    await verifyWith(server, accessToken);
+  });
+
+  it('takes Auth0 `audience` in place of `resource`, and issues an opaque token with neither', async () => {
+    const server = await start({ audienceParameter: true, resources: [{ resource, scopes: ['mcp:read'] }, { resource: 'https://other.example.com', scopes: ['x'] }] });
+    const { accessToken } = await server.obtainUserToken({ scope: 'openid mcp:read', params: { audience: resource } });
+    expect(decode(accessToken)).toMatchObject({ aud: resource, scope: 'mcp:read' });
+    const opaque = await server.obtainUserToken({ scope: 'openid mcp:read' });
+    expect(opaque.accessToken.split('.')).toHaveLength(1);
+  });
+
+  it('rejects malformed shaping options at start-up', async () => {
+    await expect(start({ resources: [{ resource, scopes: ['mcp:read'], audience: '' }] })).rejects.toThrow(/"resources\[0\]\.audience"/);
+    await expect(start({ issuer: (() => 'not a url') as (origin: string) => string })).rejects.toThrow(/"issuer"/);
+  });
+});
+
+async function verifyWith(server: DemoAuthorizationServer, token: string) {
+  return jwtVerify(token, createRemoteJWKSet(new URL(server.jwksUri)), { issuer: server.issuer });
+}

@@ -17,12 +17,13 @@ export const DEFAULT_SCOPES = ['tickets:read', 'tickets:write', 'admin'];
 
 export interface StackOptions {
   scopes?: string[];
-  as?: Partial<DemoAuthorizationServerOptions>;
+  /** Options of the demo AS, or a function of the gateway's MCP URL (known before the AS starts). */
+  as?: Partial<DemoAuthorizationServerOptions> | ((mcpUrl: string) => Partial<DemoAuthorizationServerOptions>);
   upstream?: DemoUpstreamOptions;
   /** A policy directory (default: none, every valid token may call everything). */
   policyDirectory?: string;
   /** Changes to the gateway config after the defaults are filled in. */
-  config?: (config: GatewayConfigInput) => GatewayConfigInput;
+  config?: (config: GatewayConfigInput, as: DemoAuthorizationServer) => GatewayConfigInput;
 }
 
 export interface Stack {
@@ -51,7 +52,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       { resource: mcpUrl, scopes },
       { resource: 'http://127.0.0.1:1/other-service', scopes },
     ],
-    ...options.as,
+    ...(typeof options.as === 'function' ? options.as(mcpUrl) : options.as),
   });
   const upstream = await startDemoUpstream({
     requiredCredential: { header: 'x-api-key', value: SERVICE_KEY },
@@ -66,7 +67,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     logging: { level: 'debug' },
     ...(options.policyDirectory ? { policy: { directory: options.policyDirectory, pollIntervalSeconds: 0 } } : {}),
   };
-  const config = validateConfig(options.config ? options.config(baseConfig) : baseConfig);
+  const config = validateConfig(options.config ? options.config(baseConfig, as) : baseConfig);
   let logText = '';
   const logSink = new Writable({
     write(chunk, _encoding, callback) {

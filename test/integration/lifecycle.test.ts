@@ -144,3 +144,35 @@ describe('graceful shutdown', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 });
+
+describe('lame duck (shutdown.lameDuckMs)', () => {
+  it('answers /readyz 503 at once but keeps serving new connections until the lame-duck period ends', async () => {
+    const stack = await stackFor({ config: (config) => ({ ...config, shutdown: { lameDuckMs: 600, drainTimeoutMs: 300 } }) });
+    const token = await stack.obtainToken();
+    const origin = new URL(stack.mcpUrl).origin;
+    const started = Date.now();
+    const stopping = stack.gateway.stop();
+
+    // Over the network (new connections), as the kubelet and a load balancer see it.
+    const readiness = await fetch(`${origin}/readyz`, { headers: { connection: 'close' } });
+    expect(readiness.status).toBe(503);
+    expect(await readiness.json()).toMatchObject({ ready: false, draining: true });
+    expect((await fetch(`${origin}/healthz`, { headers: { connection: 'close' } })).status).toBe(200);
+    const served = await mcpPost(stack.mcpUrl, ping, { ...bearer(token), ...statelessPing, connection: 'close' });
+    expect(served.status).toBe(200);
+    await served.text();
+
+    await stopping;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(550);
+    await expect(fetch(`${origin}/healthz`)).rejects.toThrow();
+  });
+
+  it('without a lame-duck period (the default) stops accepting connections at once', async () => {
+    const stack = await stackFor();
+    expect(stack.config.shutdown.lameDuckMs).toBe(0);
+    const origin = new URL(stack.mcpUrl).origin;
+    const stopping = stack.gateway.stop();
+    await expect(fetch(`${origin}/healthz`, { headers: { connection: 'close' } })).rejects.toThrow();
+    await stopping;
+  });
+});

@@ -1,0 +1,144 @@
+{{/* Names and labels. */}}
+{{- define "mcp-auth-gateway.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "mcp-auth-gateway.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else if contains (include "mcp-auth-gateway.name" .) .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name (include "mcp-auth-gateway.name" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{- define "mcp-auth-gateway.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "mcp-auth-gateway.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "mcp-auth-gateway.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "mcp-auth-gateway.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/component: {{ .Values.mode }}
+{{- end }}
+
+{{- define "mcp-auth-gateway.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "mcp-auth-gateway.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* Where the pieces live in the gateway container. */}}
+{{- define "mcp-auth-gateway.configDir" -}}/etc/mcp-auth-gateway/config{{- end }}
+{{- define "mcp-auth-gateway.policiesDir" -}}/etc/mcp-auth-gateway/policies{{- end }}
+{{- define "mcp-auth-gateway.secretsDir" -}}/var/run/secrets/mcp-auth-gateway{{- end }}
+
+{{- define "mcp-auth-gateway.validate" -}}
+{{- if not (has .Values.mode (list "standalone" "sidecar")) }}
+{{- fail (printf "mode must be standalone or sidecar, not %q" .Values.mode) }}
+{{- end }}
+{{- if and (eq .Values.mode "sidecar") (not .Values.sidecar.container.name) }}
+{{- fail "mode sidecar needs sidecar.container (the MCP server's container, with a name and an image)" }}
+{{- end }}
+{{- if and (eq .Values.mode "standalone") (not .Values.upstream.url) }}
+{{- fail "mode standalone needs upstream.url (the MCP server's URL)" }}
+{{- end }}
+{{- if and .Values.upstream.credential.value .Values.upstream.credential.existingSecret }}
+{{- fail "set upstream.credential.value or upstream.credential.existingSecret, not both" }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret that holds the upstream credential, if any. */}}
+{{- define "mcp-auth-gateway.credentialSecret" -}}
+{{- if .Values.upstream.credential.existingSecret }}
+{{- .Values.upstream.credential.existingSecret }}
+{{- else if .Values.upstream.credential.value }}
+{{- printf "%s-credentials" (include "mcp-auth-gateway.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The gateway config: the user's `config`, with listen, upstream.url and
+upstream.credential filled in from the chart's values.
+*/}}
+{{- define "mcp-auth-gateway.config" -}}
+{{- $config := deepCopy .Values.config }}
+{{- $listen := merge (dict "host" "0.0.0.0" "port" (int .Values.containerPort)) (default dict $config.listen) }}
+{{- $_ := set $config "listen" $listen }}
+{{- $upstream := omit (default dict $config.upstream) "url" "credential" }}
+{{- if eq .Values.mode "sidecar" }}
+{{- $_ := set $upstream "url" (printf "http://127.0.0.1:%d%s" (int .Values.upstream.port) .Values.upstream.path) }}
+{{- else }}
+{{- $_ := set $upstream "url" .Values.upstream.url }}
+{{- end }}
+{{- if include "mcp-auth-gateway.credentialSecret" . }}
+{{- $path := printf "%s/%s" (include "mcp-auth-gateway.secretsDir" .) .Values.upstream.credential.existingSecretKey }}
+{{- $_ := set $upstream "credential" (dict "header" .Values.upstream.credential.header "value" (printf "${file:%s}" $path)) }}
+{{- end }}
+{{- $_ := set $config "upstream" $upstream }}
+{{- if .Values.policy.enabled }}
+{{- $_ := set $config "policy" (merge (dict "directory" (include "mcp-auth-gateway.policiesDir" .)) (default dict $config.policy)) }}
+{{- end }}
+{{- toYaml $config }}
+{{- end }}
+
+{{/* The gateway container. */}}
+{{- define "mcp-auth-gateway.gatewayContainer" -}}
+- name: gateway
+  image: "{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  args: ["serve"]
+  env:
+    - name: MCP_GATEWAY_CONFIG
+      value: {{ include "mcp-auth-gateway.configDir" . }}/gateway.yaml
+  ports:
+    - name: http
+      containerPort: {{ .Values.containerPort }}
+      protocol: TCP
+  readinessProbe:
+    httpGet:
+      path: /readyz
+      port: http
+    {{- toYaml .Values.readinessProbe | nindent 4 }}
+  livenessProbe:
+    httpGet:
+      path: /healthz
+      port: http
+    {{- toYaml .Values.livenessProbe | nindent 4 }}
+  securityContext:
+    {{- toYaml .Values.securityContext | nindent 4 }}
+  resources:
+    {{- toYaml .Values.resources | nindent 4 }}
+  volumeMounts:
+    # Directories, never subPath: subPath mounts miss ConfigMap updates.
+    - name: gateway-config
+      mountPath: {{ include "mcp-auth-gateway.configDir" . }}
+      readOnly: true
+    - name: gateway-policies
+      mountPath: {{ include "mcp-auth-gateway.policiesDir" . }}
+      readOnly: true
+    {{- if include "mcp-auth-gateway.credentialSecret" . }}
+    - name: gateway-credentials
+      mountPath: {{ include "mcp-auth-gateway.secretsDir" . }}
+      readOnly: true
+    {{- end }}
+    - name: gateway-tmp
+      mountPath: /tmp
+{{- end }}
+
+{{/* The MCP server container in sidecar mode: the user's spec plus hardened defaults. */}}
+{{- define "mcp-auth-gateway.sidecarContainer" -}}
+{{- $defaults := dict
+  "securityContext" .Values.sidecar.securityContext
+  "resources" .Values.sidecar.resources
+  "lifecycle" (dict "preStop" (dict "sleep" (dict "seconds" (int .Values.sidecar.preStopSleepSeconds))))
+}}
+{{- $container := merge (deepCopy .Values.sidecar.container) $defaults }}
+{{- list $container | toYaml }}
+{{- end }}
