@@ -21,6 +21,7 @@ import {
 // (not `@ts-expect-error`) so the line keeps compiling if declarations are added later.
 // @ts-ignore TS7016: untyped module
 import Provider, { errors as oidcErrors } from 'oidc-provider';
+import { registerTokenExchangeGrant, type TokenExchangeProvider, type TokenExchangeRule } from './token-exchange-grant.js';
 
 /** Signing algorithms the demo AS can use for JWT access tokens and ID tokens. */
 export type DemoSigningAlg = 'ES256' | 'RS256';
@@ -47,8 +48,9 @@ export interface DemoAuthorizationServerOptions {
   /**
    * Resource servers (RFC 8707 resource indicators) this AS mints JWT access tokens for.
    * The token `aud` is the resource string exactly; only these scopes can be granted for it.
+   * `accessTokenTtlSeconds` overrides the lifetime of tokens for this resource.
    */
-  resources: Array<{ resource: string; scopes: string[] }>;
+  resources: Array<{ resource: string; scopes: string[]; accessTokenTtlSeconds?: number }>;
   /** Access token lifetime in seconds (user and client_credentials tokens); default 600. */
   accessTokenTtlSeconds?: number;
   /**
@@ -60,6 +62,21 @@ export interface DemoAuthorizationServerOptions {
   signingAlg?: DemoSigningAlg;
   /** Pre-registered clients, e.g. a confidential client_credentials client. */
   clients?: ClientMetadata[];
+  /**
+   * RFC 8693 token exchange (`urn:ietf:params:oauth:grant-type:token-exchange`): which client
+   * may exchange user tokens issued for which audiences into tokens for another configured
+   * resource. The client must also list the grant type in its `grant_types`. Default: none.
+   */
+  tokenExchange?: TokenExchangeRule[];
+}
+
+/** One request to the token endpoint, as the AS saw it (no token or secret is kept). */
+export interface TokenRequestRecord {
+  grantType: string | undefined;
+  /** The authenticated client; undefined when client authentication failed. */
+  clientId: string | undefined;
+  /** OAuth error code when the request was refused. */
+  error?: string;
 }
 
 export interface DemoAuthorizationServer {
@@ -79,6 +96,15 @@ export interface DemoAuthorizationServer {
    * Throws {@link DemoOAuthError} (e.g. code `invalid_target` for an unknown resource).
    */
   obtainUserToken(opts: { resource: string; scope: string }): Promise<{ accessToken: string; refreshToken?: string }>;
+  /** Every token endpoint request since start, in order (successful and refused). */
+  readonly tokenRequests: readonly TokenRequestRecord[];
+  /**
+   * Simulates an outage: stops listening (new connections are refused) and drops open ones.
+   * Everything else (keys, clients, grants) is kept for {@link resume}.
+   */
+  suspend(): Promise<void>;
+  /** Listens again on the same port after {@link suspend}. */
+  resume(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -112,8 +138,10 @@ interface OidcInteraction {
   grantId?: string;
 }
 
-interface OidcProvider {
+interface OidcProvider extends TokenExchangeProvider {
   callback(): NodeListener;
+  on(event: 'grant.success', listener: (ctx: OidcTokenContext) => void): void;
+  on(event: 'grant.error', listener: (ctx: OidcTokenContext, error: { error?: string }) => void): void;
   interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<OidcInteraction>;
   interactionFinished(
     req: IncomingMessage,
@@ -131,9 +159,14 @@ type OidcProviderConstructor = new (issuer: string, configuration: Record<string
 const OidcProviderClass = Provider as unknown as OidcProviderConstructor;
 const InvalidTarget = (oidcErrors as { InvalidTarget: new (description?: string) => Error }).InvalidTarget;
 
+interface OidcTokenContext {
+  oidc?: { params?: { grant_type?: unknown }; client?: { clientId: string } };
+}
+
 /** Minimal view of the oidc-provider token models handed to configuration hooks. */
 interface OidcTokenLike {
   accountId?: string;
+  resourceServer?: { accessTokenTTL?: number };
 }
 interface OidcClientLike {
   clientAuthMethod: string;
@@ -154,13 +187,19 @@ const INTERACTION_TTL_SECONDS = 10 * 60;
 /** oidc-provider's default clockTolerance; stored artifacts outlive their exp by this much, as in its MemoryAdapter. */
 const STORAGE_GRACE_SECONDS = 15;
 
+interface ResourceSettings {
+  scopes: readonly string[];
+  accessTokenTtlSeconds: number;
+}
+
 interface Settings {
   port: number;
-  resources: ReadonlyMap<string, readonly string[]>;
+  resources: ReadonlyMap<string, ResourceSettings>;
   accessTokenTtlSeconds: number;
   user: { sub: string; claims: Record<string, unknown> };
   signingAlg: DemoSigningAlg;
   clients: readonly ClientMetadata[];
+  tokenExchange: readonly TokenExchangeRule[];
 }
 
 /** Checks the options once, at start-up, with messages that name the option. */
@@ -180,8 +219,8 @@ function resolveSettings(opts: DemoAuthorizationServerOptions): Settings {
   if (!Array.isArray(opts.resources) || opts.resources.length === 0) {
     throw new TypeError('"resources" option must list at least one resource, e.g. [{ resource: "http://127.0.0.1:3000/mcp", scopes: ["mcp:read"] }]');
   }
-  const resources = new Map<string, readonly string[]>();
-  opts.resources.forEach(({ resource, scopes }, index) => {
+  const resources = new Map<string, ResourceSettings>();
+  opts.resources.forEach(({ resource, scopes, accessTokenTtlSeconds: ttl = accessTokenTtlSeconds }, index) => {
     const url = URL.canParse(resource) ? new URL(resource) : undefined;
     if (!url || url.hash || resource.includes('#')) {
       throw new TypeError(`"resources[${index}].resource" must be an absolute URI without a fragment (RFC 8707 §2)`);
@@ -194,10 +233,19 @@ function resolveSettings(opts: DemoAuthorizationServerOptions): Settings {
     if (!scopes.every((scope) => /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(scope))) {
       throw new TypeError(`"resources[${index}].scopes" must be scope tokens without spaces (RFC 6749 §3.3)`);
     }
-    resources.set(resource, [...scopes]);
+    if (!Number.isInteger(ttl) || ttl <= 0) {
+      throw new TypeError(`"resources[${index}].accessTokenTtlSeconds" must be a positive integer (seconds)`);
+    }
+    resources.set(resource, { scopes: [...scopes], accessTokenTtlSeconds: ttl });
   });
   const user = { sub: opts.user?.sub ?? 'demo-user', claims: { ...opts.user?.claims } };
-  return { port, resources, accessTokenTtlSeconds, user, signingAlg, clients: opts.clients ?? [] };
+  const tokenExchange = opts.tokenExchange ?? [];
+  tokenExchange.forEach((rule, index) => {
+    if (!rule.clientId || !Array.isArray(rule.subjectAudiences) || rule.subjectAudiences.length === 0) {
+      throw new TypeError(`"tokenExchange[${index}]" needs a clientId and at least one subjectAudiences entry`);
+    }
+  });
+  return { port, resources, accessTokenTtlSeconds, user, signingAlg, clients: opts.clients ?? [], tokenExchange };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -207,6 +255,8 @@ interface SigningKey {
   privateKey: CryptoKey;
   /** Private JWK with kid/alg/use, as oidc-provider's `jwks` option expects it. */
   jwk: JWK;
+  /** The public half, as served at the JWKS endpoint. */
+  publicJwk: JWK;
   kid: string;
   alg: DemoSigningAlg;
 }
@@ -214,9 +264,10 @@ interface SigningKey {
 /** The kid is the RFC 7638 thumbprint, so it is unique per key without bookkeeping. */
 async function createSigningKey(alg: DemoSigningAlg): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-  const kid = await calculateJwkThumbprint(await exportJWK(publicKey));
+  const publicJwk = { ...(await exportJWK(publicKey)), alg, use: 'sig' };
+  const kid = await calculateJwkThumbprint(publicJwk);
   const jwk = { ...(await exportJWK(privateKey)), kid, alg, use: 'sig' };
-  return { privateKey, jwk, kid, alg };
+  return { privateKey, jwk, publicJwk: { ...publicJwk, kid }, kid, alg };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -308,13 +359,28 @@ interface ProviderInputs {
   keys: readonly SigningKey[];
   adapter: ReturnType<typeof createMemoryAdapterClass>;
   cookieKeys: readonly string[];
+  /** Claims a grant handler attaches to one token (token exchange's `act`). */
+  extraClaims: WeakMap<object, Record<string, unknown>>;
+}
+
+/** oidc-provider resource server info: JWT access tokens with the resource as audience. */
+function buildResourceServerInfo(settings: Settings, resource: string): Record<string, unknown> & { accessTokenTTL: number } {
+  const entry = settings.resources.get(resource);
+  if (!entry) throw new InvalidTarget('unknown resource indicator');
+  return {
+    scope: entry.scopes.join(' '),
+    audience: resource,
+    accessTokenFormat: 'jwt',
+    accessTokenTTL: entry.accessTokenTtlSeconds,
+    jwt: { sign: { alg: settings.signingAlg } },
+  };
 }
 
 /**
  * Every hook and TTL oidc-provider would otherwise default with a "you SHOULD/MUST change it"
  * notice is set explicitly, so the demo starts quietly.
  */
-function buildProviderConfiguration({ settings, keys, adapter, cookieKeys }: ProviderInputs): Record<string, unknown> {
+function buildProviderConfiguration({ settings, keys, adapter, cookieKeys, extraClaims }: ProviderInputs): Record<string, unknown> {
   const { resources, user, signingAlg, accessTokenTtlSeconds } = settings;
   return {
     adapter,
@@ -334,13 +400,15 @@ function buildProviderConfiguration({ settings, keys, adapter, cookieKeys }: Pro
     responseTypes: ['code'],
     // Resource scopes are listed too: dynamic registration (RFC 7591) refuses a client
     // `scope` the AS does not know, and the MCP SDK registers with the challenged scope.
-    scopes: ['openid', ...new Set([...resources.values()].flat())],
+    scopes: ['openid', ...new Set([...resources.values()].flatMap((entry) => entry.scopes))],
     routes: ROUTES,
     pkce: { required: () => true },
     findAccount: async (_ctx: unknown, sub: string) =>
       sub === user.sub ? { accountId: sub, claims: async () => ({ ...user.claims, sub }) } : undefined,
-    extraTokenClaims: async (_ctx: unknown, token: OidcTokenLike) =>
-      token.accountId === user.sub && Object.keys(user.claims).length > 0 ? { ...user.claims } : undefined,
+    extraTokenClaims: async (_ctx: unknown, token: OidcTokenLike) => {
+      const claims = { ...(token.accountId === user.sub ? user.claims : {}), ...extraClaims.get(token) };
+      return Object.keys(claims).length > 0 ? claims : undefined;
+    },
     // MCP clients never ask for offline_access; any client registered for the refresh_token
     // grant (the MCP SDK registers for it) gets one. A non-default hook also makes oidc-provider
     // advertise refresh_token in grant_types_supported.
@@ -355,8 +423,9 @@ function buildProviderConfiguration({ settings, keys, adapter, cookieKeys }: Pro
       ctx.body = { error: out.error, error_description: out.error_description };
     },
     ttl: {
-      AccessToken: accessTokenTtlSeconds,
-      ClientCredentials: accessTokenTtlSeconds,
+      // A resource's own lifetime wins (resources[].accessTokenTtlSeconds).
+      AccessToken: (_ctx: unknown, token: OidcTokenLike) => token.resourceServer?.accessTokenTTL ?? accessTokenTtlSeconds,
+      ClientCredentials: (_ctx: unknown, token: OidcTokenLike) => token.resourceServer?.accessTokenTTL ?? accessTokenTtlSeconds,
       IdToken: accessTokenTtlSeconds,
       RefreshToken: REFRESH_TOKEN_TTL_SECONDS,
       Grant: REFRESH_TOKEN_TTL_SECONDS,
@@ -375,17 +444,7 @@ function buildProviderConfiguration({ settings, keys, adapter, cookieKeys }: Pro
           oneOf ?? (resources.size === 1 ? [...resources.keys()][0] : undefined),
         // RFC 8707 §2.2: the token request may omit `resource`; reuse the one bound to the code.
         useGrantedResource: async () => true,
-        getResourceServerInfo: async (_ctx: unknown, resource: string) => {
-          const scopes = resources.get(resource);
-          if (!scopes) throw new InvalidTarget('unknown resource indicator');
-          return {
-            scope: scopes.join(' '),
-            audience: resource,
-            accessTokenFormat: 'jwt',
-            accessTokenTTL: accessTokenTtlSeconds,
-            jwt: { sign: { alg: signingAlg } },
-          };
-        },
+        getResourceServerInfo: async (_ctx: unknown, resource: string) => buildResourceServerInfo(settings, resource),
       },
     },
   };
@@ -494,13 +553,33 @@ export async function startDemoAuthorizationServer(opts: DemoAuthorizationServer
   const cookieKeys = [randomBytes(32).toString('base64url')];
   let keys: SigningKey[] = [await createSigningKey(settings.signingAlg)];
   let current: { provider: OidcProvider; listener: NodeListener } | undefined;
+  const extraClaims = new WeakMap<object, Record<string, unknown>>();
+  const tokenRequests: TokenRequestRecord[] = [];
 
   const server = createServer(createRequestListener(() => current, settings.user.sub));
   const port = await listen(server, settings.port);
   const issuer = `http://${HOST}:${port}`;
 
   function installProvider(): void {
-    const provider = new OidcProviderClass(issuer, buildProviderConfiguration({ settings, keys, adapter, cookieKeys }));
+    const provider = new OidcProviderClass(issuer, buildProviderConfiguration({ settings, keys, adapter, cookieKeys, extraClaims }));
+    registerTokenExchangeGrant(provider, {
+      issuer,
+      rules: settings.tokenExchange,
+      publicKeys: () => keys.map((key) => key.publicJwk),
+      resourceScopes: (resource) => settings.resources.get(resource)?.scopes,
+      resourceServerInfo: (resource) => buildResourceServerInfo(settings, resource),
+      extraClaims,
+    });
+    const record = (ctx: OidcTokenContext, error?: string) => {
+      const grantType = ctx.oidc?.params?.grant_type;
+      tokenRequests.push({
+        grantType: typeof grantType === 'string' ? grantType : undefined,
+        clientId: ctx.oidc?.client?.clientId,
+        ...(error ? { error } : {}),
+      });
+    };
+    provider.on('grant.success', (ctx) => record(ctx));
+    provider.on('grant.error', (ctx, error) => record(ctx, error.error ?? 'server_error'));
     current = { provider, listener: provider.callback() };
   }
   try {
@@ -508,6 +587,14 @@ export async function startDemoAuthorizationServer(opts: DemoAuthorizationServer
   } catch (err) {
     await new Promise((resolve) => server.close(resolve));
     throw err;
+  }
+
+  function stopListening(): Promise<void> {
+    if (!server.listening) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      server.close((err) => (err ? reject(err) : resolve()));
+      server.closeAllConnections();
+    });
   }
 
   return {
@@ -522,13 +609,12 @@ export async function startDemoAuthorizationServer(opts: DemoAuthorizationServer
       return { key: key.privateKey, kid: key.kid, alg: key.alg };
     },
     obtainUserToken: (request) => runUserTokenFlow(issuer, request),
-    close() {
-      if (!server.listening) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
+    tokenRequests,
+    suspend: stopListening,
+    async resume() {
+      if (!server.listening) await listen(server, port);
     },
+    close: stopListening,
   };
 }
 
