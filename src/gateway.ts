@@ -5,6 +5,7 @@ import { buildProtectedResourceMetadata } from './discovery/index.js';
 import { createApp, listen, type GatewayEnv, type ListeningServer } from './http/index.js';
 import type { Logger } from './log/index.js';
 import { createForwarder, type Forwarder } from './proxy/index.js';
+import { createUpstreamAuth, type UpstreamAuth } from './upstream-auth/index.js';
 
 export interface GatewayDependencies {
   logger: Logger;
@@ -17,7 +18,13 @@ export interface GatewayDependencies {
 export interface Gateway {
   app: Hono<GatewayEnv>;
   verifier: TokenVerifier;
-  /** Starts fetching keys and listens. Resolves once the port is open (readiness may follow). */
+  /** The gateway's credential and identity towards the upstream. */
+  upstreamAuth: UpstreamAuth;
+  /**
+   * Checks the upstream credential (rejects with a ConfigError when the authorization server
+   * says it is misconfigured), starts fetching keys and listens. Resolves once the port is open
+   * (readiness may follow).
+   */
   start(): Promise<ListeningServer>;
   /** Drains (readiness goes false), stops listening, closes the upstream pool. Safe to call twice. */
   stop(): Promise<void>;
@@ -36,10 +43,16 @@ export function createGateway(config: GatewayConfig, deps: GatewayDependencies):
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     ...(deps.now ? { now: deps.now } : {}),
   });
+  const upstreamAuth = createUpstreamAuth(config, {
+    logger: deps.logger,
+    fetch: deps.fetch,
+    now: deps.now,
+  });
   const forwarder: Forwarder = createForwarder({
     upstream: config.upstream,
     trustForwardedHeaders: config.listen.trustForwardedHeaders,
     publicUrl: config.resource.url,
+    auth: upstreamAuth,
   });
   const challengeScopes = config.resource.challengeScopes;
   const metadata = buildProtectedResourceMetadata(config, config.resource.scopesSupported ?? challengeScopes);
@@ -51,7 +64,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDependencies):
     maxBodyBytes: config.limits.maxBodyBytes,
     verifier,
     forwarder,
-    readiness: { issuers: verifier.issuers, isDraining: () => draining },
+    readiness: { issuers: verifier.issuers, isDraining: () => draining, upstreamAuth },
     logger: deps.logger,
   });
 
@@ -60,7 +73,10 @@ export function createGateway(config: GatewayConfig, deps: GatewayDependencies):
   return {
     app,
     verifier,
+    upstreamAuth,
     async start() {
+      // Before listening: a misconfigured credential stops start-up here (`stop()` still cleans up).
+      await upstreamAuth.start();
       verifier.start();
       listening = await listen(app, { host: config.listen.host, port: config.listen.port, logger: deps.logger });
       deps.logger.info({ address: listening.origin, resource: config.resource.url, upstream: config.upstream.url }, 'gateway listening');
@@ -72,6 +88,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDependencies):
         draining = true;
         await listening?.close(config.shutdown.drainTimeoutMs);
         verifier.stop();
+        upstreamAuth.stop();
         await forwarder.close();
       })();
       return stopped;

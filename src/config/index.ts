@@ -7,6 +7,7 @@ export {
   type GatewayConfigInput,
   type AuthorizationServerConfig,
   type UpstreamConfig,
+  type UpstreamCredentialConfig,
 } from './schema.js';
 export { substituteReferences, type SubstitutionSources } from './substitute.js';
 export {

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { upstreamCredentialSchema } from './credential-schema.js';
+import { httpUrl, scopeToken, secret } from './schema-primitives.js';
 
 /**
  * The gateway configuration schema: the single source of truth for the config
@@ -14,21 +16,6 @@ export const ASYMMETRIC_ALGORITHMS = [
 ] as const;
 const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
 export const SUPPORTED_ALGORITHMS = [...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS] as const;
-
-/** A value that is a secret: never printed, never logged. Usually `${env:NAME}` or `${file:/path}`. */
-const secret = () => z.string().min(1).meta({ writeOnly: true });
-
-const httpUrl = (what: string) =>
-  z.url({ protocol: /^https?$/, error: `expected an absolute http(s) URL for ${what}` });
-
-/** RFC 7230 token: a header field name. */
-const headerName = z
-  .string()
-  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'expected an HTTP header name such as Authorization or X-API-Key' });
-
-const scopeToken = z
-  .string()
-  .regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { error: 'expected a scope token (RFC 6749 §3.3: no spaces or quotes)' });
 
 export const listenSchema = z
   .strictObject({
@@ -100,13 +87,6 @@ export const authorizationServerSchema = z
     metadataTimeoutMs: z.int().min(100).default(5000).describe('Timeout for JWKS and metadata fetches, in ms.'),
   })
   .describe('An authorization server whose access tokens the gateway accepts.');
-
-export const upstreamCredentialSchema = z
-  .strictObject({
-    header: headerName.describe('Header carrying the credential, e.g. Authorization or X-API-Key.'),
-    value: secret().describe('Header value, e.g. "Bearer ${env:UPSTREAM_KEY}".'),
-  })
-  .describe("The gateway's own service credential sent to the upstream (the client's token never is).");
 
 export const upstreamSchema = z
   .strictObject({
@@ -215,3 +195,4 @@ export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 export type AuthorizationServerConfig = GatewayConfig['authorizationServers'][number];
 export type UpstreamConfig = GatewayConfig['upstream'];
+export type UpstreamCredentialConfig = NonNullable<UpstreamConfig['credential']>;

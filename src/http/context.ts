@@ -1,5 +1,5 @@
 import type { HttpBindings } from '@hono/node-server';
-import type { Principal } from '../auth/index.js';
+import type { Principal, SubjectToken } from '../auth/index.js';
 import type { JsonRpcBody } from '../jsonrpc/index.js';
 
 /** Typed once for the whole app (hono's `ContextVariableMap`), so handlers need no casts. */
@@ -7,6 +7,8 @@ declare module 'hono' {
   interface ContextVariableMap {
     /** The authenticated caller, set by `authenticate`. */
     principal: Principal;
+    /** The caller's verified token, set by `authenticate`; only token exchange may reveal it (to the AS). */
+    subjectToken: SubjectToken;
     /** The parsed POST body, set by `readJsonRpc`. */
     rpcBody: JsonRpcBody;
     /** The POST body bytes, forwarded as received. */

@@ -1,20 +1,31 @@
 import type { IssuerKeys, IssuerKeysState } from '../auth/index.js';
+import type { UpstreamAuth } from '../upstream-auth/index.js';
 
 /** What `/readyz` reports: ready when every issuer's keys were fetched once and we are not draining. */
 export interface Readiness {
   ready: boolean;
   draining: boolean;
   authorizationServers: Record<string, IssuerKeysState>;
+  /** The upstream credential: ready once the authorization server issuing it answered (client credentials, token exchange). */
+  upstreamCredential?: UpstreamAuth['state'];
 }
 
 export interface ReadinessSource {
   issuers: readonly IssuerKeys[];
   isDraining: () => boolean;
+  upstreamAuth?: Pick<UpstreamAuth, 'state'>;
 }
 
-export function buildReadiness({ issuers, isDraining }: ReadinessSource): Readiness {
+export function buildReadiness({ issuers, isDraining, upstreamAuth }: ReadinessSource): Readiness {
   const authorizationServers = Object.fromEntries(issuers.map((keys) => [keys.issuer, keys.state]));
   const keysReady = issuers.every((keys) => keys.state.status === 'ready');
+  const upstreamCredential = upstreamAuth?.state;
+  const credentialReady = upstreamCredential === undefined || upstreamCredential.status === 'ready';
   const draining = isDraining();
-  return { ready: keysReady && !draining, draining, authorizationServers };
+  return {
+    ready: keysReady && credentialReady && !draining,
+    draining,
+    authorizationServers,
+    ...(upstreamCredential ? { upstreamCredential } : {}),
+  };
 }

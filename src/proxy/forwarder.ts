@@ -4,6 +4,7 @@ import type { Transform } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import type { UpstreamConfig } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
+import type { PreparedUpstreamAuth, UpstreamAuth, UpstreamCaller } from '../upstream-auth/index.js';
 import { buildClientHeaders, buildUpstreamHeaders } from './forward-headers.js';
 import { classifyUpstreamError, isAbort } from './upstream-error.js';
 
@@ -15,6 +16,8 @@ export interface ForwardOutcome {
   upstreamHeadersMs: number;
   /** False when the stream ended early: client gone, or the upstream broke mid-response. */
   completed: boolean;
+  /** True when the upstream answered 401, the credential was renewed and the request sent again. */
+  credentialRenewed: boolean;
 }
 
 export interface ForwardRequest {
@@ -28,6 +31,8 @@ export interface ForwardRequest {
    * none streams the body through untouched.
    */
   responseTransforms?: (status: number, headers: Record<string, string | string[]>) => Transform[];
+  /** Who the call is for: the service credential and identity headers are built for them. */
+  caller?: UpstreamCaller;
 }
 
 export interface Forwarder {
@@ -47,7 +52,11 @@ export interface ForwarderOptions {
   publicUrl: string;
   /** Lowercased request headers never sent upstream besides the built-in list. */
   dropRequestHeaders?: ReadonlySet<string>;
+  /** The gateway's credential and identity headers (whose client copies are dropped too); none when absent. */
+  auth?: Pick<UpstreamAuth, 'prepare' | 'dropRequestHeaders'>;
 }
+
+const NO_AUTH: PreparedUpstreamAuth = { headers: {} };
 
 /**
  * The forwarding step, on an undici keep-alive pool (chosen over
@@ -65,37 +74,50 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     bodyTimeout: 0,
     keepAliveTimeout: 30_000,
   });
-  const credential = options.upstream.credential
-    ? { header: options.upstream.credential.header.toLowerCase(), value: options.upstream.credential.value }
-    : undefined;
   const headerContext = {
-    credential,
     trustForwardedHeaders: options.trustForwardedHeaders,
     publicProto: publicUrl.protocol.slice(0, -1),
     publicHost: publicUrl.host,
-    ...(options.dropRequestHeaders ? { alsoDrop: options.dropRequestHeaders } : {}),
+    alsoDrop: new Set([...(options.dropRequestHeaders ?? []), ...(options.auth?.dropRequestHeaders ?? [])]),
   };
 
-  async function forward({ incoming, outgoing, body, responseTransforms }: ForwardRequest): Promise<ForwardOutcome> {
+  async function forward({ incoming, outgoing, body, responseTransforms, caller }: ForwardRequest): Promise<ForwardOutcome> {
+    // Before anything goes upstream: a credential that cannot be obtained is a 502/503 with nothing sent.
+    const auth = options.auth && caller ? await options.auth.prepare(caller) : NO_AUTH;
+
     const abort = new AbortController();
     const onClientClose = () => {
       if (!outgoing.writableFinished) abort.abort();
     };
     outgoing.once('close', onClientClose);
-
-    const started = performance.now();
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await pool.request({
+    const send = (gatewayHeaders: Record<string, string>) =>
+      pool.request({
         method: incoming.method as Dispatcher.HttpMethod,
         path: upstreamPath(upstreamUrl, incoming.url),
-        headers: buildUpstreamHeaders(incoming.headers, { ...headerContext, remoteAddress: incoming.socket.remoteAddress }),
+        headers: buildUpstreamHeaders(incoming.headers, { ...headerContext, gatewayHeaders, remoteAddress: incoming.socket.remoteAddress }),
         body: body ?? null,
         signal: abort.signal,
       });
+
+    let started = performance.now();
+    let response: Dispatcher.ResponseData;
+    let credentialRenewed = false;
+    try {
+      response = await send(auth.headers);
+      if (response.statusCode === 401 && auth.renew) {
+        // The upstream refused a renewable credential (revoked, rotated): renew it once and
+        // send the request again; the body is a buffer, so it can be replayed as is.
+        await response.body.dump();
+        const renewed = await auth.renew();
+        if (renewed) {
+          credentialRenewed = true;
+          started = performance.now();
+          response = await send(renewed.headers);
+        }
+      }
     } catch (error) {
       outgoing.off('close', onClientClose);
-      if (isAbort(error)) return { status: 499, upstreamHeadersMs: performance.now() - started, completed: false };
+      if (isAbort(error)) return { status: 499, upstreamHeadersMs: performance.now() - started, completed: false, credentialRenewed };
       throw classifyUpstreamError(error);
     }
     const upstreamHeadersMs = performance.now() - started;
@@ -105,7 +127,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       // client start an OAuth flow against the wrong party.
       response.body.resume();
       outgoing.off('close', onClientClose);
-      throw new GatewayError('upstream_auth_failed', { detail: 'upstream answered 401 to the gateway credential' });
+      throw new GatewayError('upstream_auth_failed', {
+        detail: `upstream answered 401 to the gateway credential${credentialRenewed ? ' (also after renewing it)' : ''}`,
+      });
     }
 
     const headers = buildClientHeaders(response.headers);
@@ -118,12 +142,12 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
     try {
       await pipeline([response.body, ...transforms, outgoing] as NodeJS.ReadWriteStream[]);
-      return { status: response.statusCode, upstreamHeadersMs, completed: true };
+      return { status: response.statusCode, upstreamHeadersMs, completed: true, credentialRenewed };
     } catch {
       // Client gone or upstream reset mid-stream: the status line is already
       // out, so the only honest signal left is to cut the stream.
       if (!outgoing.destroyed) outgoing.destroy();
-      return { status: response.statusCode, upstreamHeadersMs, completed: false };
+      return { status: response.statusCode, upstreamHeadersMs, completed: false, credentialRenewed };
     } finally {
       outgoing.off('close', onClientClose);
     }

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { extractBearerToken, hasQueryToken, type TokenVerifier } from '../../auth/index.js';
+import { extractBearerToken, hasQueryToken, SubjectToken, type TokenVerifier } from '../../auth/index.js';
 import { GatewayError } from '../../errors/index.js';
 import type { GatewayEnv } from '../context.js';
 import { readHeader, readSearch } from '../request-headers.js';
@@ -19,7 +19,9 @@ export function createAuthenticate(verifier: TokenVerifier): MiddlewareHandler<G
         detail: 'access_token in the query string',
       });
     }
-    c.set('principal', await verifier.verify(extractBearerToken(header)));
+    const token = extractBearerToken(header);
+    c.set('principal', await verifier.verify(token));
+    c.set('subjectToken', new SubjectToken(token));
     await next();
   };
 }

@@ -14,7 +14,8 @@ export function createForward(forwarder: Forwarder): MiddlewareHandler<GatewayEn
     if (!incoming || !outgoing) {
       throw new GatewayError('internal', { detail: 'forwarding needs the node:http request and response' });
     }
-    await forwarder.forward({ incoming, outgoing, body: c.req.method === 'POST' ? c.get('rawBody') : undefined });
+    const caller = { principal: c.get('principal'), subjectToken: c.get('subjectToken') };
+    await forwarder.forward({ incoming, outgoing, body: c.req.method === 'POST' ? c.get('rawBody') : undefined, caller });
     return RESPONSE_ALREADY_SENT;
   };
 }

@@ -1,0 +1,76 @@
+import type { FetchLike } from '../auth/index.js';
+import type { GatewayConfig } from '../config/index.js';
+import type { Logger } from '../log/index.js';
+import { createClientCredentials } from './client-credentials.js';
+import type { CredentialState, ServiceCredential, ServiceIdentity, UpstreamCaller } from './service-credential.js';
+import { createNoCredential, createStaticCredential } from './static-credential.js';
+import { createTokenExchange } from './token-exchange.js';
+
+/** Headers the gateway adds to one upstream request: its credential. */
+export interface PreparedUpstreamAuth {
+  headers: Record<string, string>;
+  /** After an upstream 401: renewed headers to retry with once, or undefined when renewing cannot help. */
+  renew?: () => Promise<PreparedUpstreamAuth | undefined>;
+}
+
+export interface UpstreamAuth {
+  /** Lowercased request headers never taken from the client (none yet: the credential header is set last anyway). */
+  readonly dropRequestHeaders: ReadonlySet<string>;
+  prepare(caller: UpstreamCaller): Promise<PreparedUpstreamAuth>;
+  readonly credential: ServiceCredential;
+  /** Start-up checks of the credential; rejects with a ConfigError on misconfiguration. */
+  start(): Promise<void>;
+  stop(): void;
+  readonly state: CredentialState & { kind: ServiceIdentity['kind'] };
+}
+
+export interface UpstreamAuthDependencies {
+  logger: Logger;
+  fetch?: FetchLike | undefined;
+  now?: (() => number) | undefined;
+}
+
+/** Everything the gateway adds towards the upstream, built once from the config. */
+export function createUpstreamAuth(config: GatewayConfig, deps: UpstreamAuthDependencies): UpstreamAuth {
+  const credential = createServiceCredential(config.upstream.credential, deps);
+
+  async function prepare(caller: UpstreamCaller): Promise<PreparedUpstreamAuth> {
+    const applied = await credential.apply(caller);
+    const build = (credentialHeaders: Record<string, string>, renew: (() => Promise<typeof applied | undefined>) | undefined): PreparedUpstreamAuth => ({
+      headers: credentialHeaders,
+      ...(renew
+        ? {
+            renew: async () => {
+              const renewed = await renew();
+              return renewed ? build(renewed.headers, renewed.renew) : undefined;
+            },
+          }
+        : {}),
+    });
+    return build(applied.headers, applied.renew);
+  }
+
+  return {
+    dropRequestHeaders: new Set(),
+    prepare,
+    credential,
+    start: () => credential.start(),
+    stop: () => credential.stop(),
+    get state() {
+      return { kind: credential.kind, ...credential.state };
+    },
+  };
+}
+
+function createServiceCredential(config: GatewayConfig['upstream']['credential'], deps: UpstreamAuthDependencies): ServiceCredential {
+  switch (config?.type) {
+    case undefined:
+      return createNoCredential();
+    case 'static':
+      return createStaticCredential(config);
+    case 'client_credentials':
+      return createClientCredentials(config, deps);
+    case 'token_exchange':
+      return createTokenExchange(config, deps);
+  }
+}

@@ -1,0 +1,98 @@
+/** The upstream credential section of the config: accepted forms and start-up messages. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfigText } from '../../../src/config/index.js';
+
+const fixture = (name: string) => readFileSync(new URL(`../../fixtures/tls/${name}`, import.meta.url), 'utf8');
+const FILES: Record<string, string> = {
+  '/secrets/client.crt': fixture('client.crt'),
+  '/secrets/client.key': fixture('client.key'),
+  '/secrets/server.key': fixture('server.key'),
+  '/secrets/ca.crt': fixture('ca.crt'),
+};
+const ENV = { GATEWAY_SECRET: 'gateway-secret-value-123' };
+
+const BASE = `
+resource:
+  url: https://mcp.example.com/mcp
+authorizationServers:
+  - issuer: https://auth.example.com
+`;
+
+function load(text: string) {
+  return parseConfigText(`${BASE}${text}`, 'gateway.yaml', {
+    env: ENV,
+    readFile: (path) => {
+      const content = FILES[path];
+      if (content === undefined) throw Object.assign(new Error('missing'), { code: 'ENOENT' });
+      return content;
+    },
+  });
+}
+
+function problems(text: string): string {
+  try {
+    load(text);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+const CLIENT_CREDENTIALS = `
+upstream:
+  url: https://upstream.internal/mcp
+  credential:
+    type: client_credentials
+    issuer: https://auth.example.com
+    clientId: mcp-gateway
+    clientSecret: \${env:GATEWAY_SECRET}
+    resource: https://upstream.internal/mcp
+`;
+
+describe('upstream credential config', () => {
+  it('accepts client credentials with defaults, and the Foundation static form without type', () => {
+    expect(load(CLIENT_CREDENTIALS).upstream.credential).toEqual({
+      type: 'client_credentials',
+      issuer: 'https://auth.example.com',
+      clientId: 'mcp-gateway',
+      clientSecret: ENV.GATEWAY_SECRET,
+      resource: 'https://upstream.internal/mcp',
+      clientAuthentication: 'client_secret_basic',
+      refreshBeforeExpirySeconds: 60,
+      timeoutMs: 5000,
+      failureCooldownMs: 1000,
+    });
+    expect(load('upstream:\n  url: http://u/mcp\n  credential:\n    header: X-API-Key\n    value: k\n').upstream.credential).toEqual({ type: 'static', header: 'X-API-Key', value: 'k' });
+  });
+
+  it('accepts token exchange with private_key_jwt from a file', () => {
+    const credential = load(`
+upstream:
+  url: https://upstream.internal/mcp
+  credential:
+    type: token_exchange
+    tokenEndpoint: https://auth.example.com/oauth/token
+    clientId: mcp-gateway
+    clientAuthentication: private_key_jwt
+    privateKey: \${file:/secrets/client.key}
+    audience: tickets-api
+`).upstream.credential;
+    expect(credential).toMatchObject({ type: 'token_exchange', cacheMaxEntries: 10000, audience: 'tickets-api' });
+  });
+
+  it.each([
+    ['an unknown type', CLIENT_CREDENTIALS.replace('type: client_credentials', 'type: kerberos'), /upstream\.credential\.type: expected type: static \(or omitted\), client_credentials or token_exchange/],
+    ['neither issuer nor token endpoint', CLIENT_CREDENTIALS.replace('    issuer: https://auth.example.com\n', ''), /upstream\.credential\.issuer: set issuer \(token endpoint discovered\) or tokenEndpoint/],
+    ['a secret method without a secret', CLIENT_CREDENTIALS.replace('    clientSecret: ${env:GATEWAY_SECRET}\n', ''), /upstream\.credential\.clientSecret: required for clientAuthentication client_secret_basic/],
+    ['private_key_jwt with a secret and no key', CLIENT_CREDENTIALS.replace('clientId: mcp-gateway', 'clientId: mcp-gateway\n    clientAuthentication: private_key_jwt'), /upstream\.credential\.clientSecret: not used with clientAuthentication private_key_jwt[\s\S]*upstream\.credential\.privateKey: required/],
+    ['a private key that is not one', CLIENT_CREDENTIALS.replace('clientSecret: ${env:GATEWAY_SECRET}', 'clientAuthentication: private_key_jwt\n    privateKey: ${env:GATEWAY_SECRET}'), /gateway\.yaml:\d+:\d+: upstream\.credential\.privateKey: not a PEM private key or a private JWK/],
+    ['token exchange without a target', CLIENT_CREDENTIALS.replace('client_credentials', 'token_exchange').replace('    resource: https://upstream.internal/mcp\n', ''), /upstream\.credential\.resource: token exchange needs a target/],
+    ['a key of another form', CLIENT_CREDENTIALS.replace('clientId: mcp-gateway', 'clientId: mcp-gateway\n    header: X-API-Key'), /upstream\.credential\.header: unknown key \(allowed here: type, issuer, tokenEndpoint, clientId,/],
+  ])('rejects %s, naming the key', (_name, text, expected) => {
+    const message = problems(text);
+    expect(message).toMatch(expected);
+    expect(message).not.toContain(ENV.GATEWAY_SECRET);
+  });
+});
