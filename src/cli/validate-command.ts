@@ -31,6 +31,7 @@ function summarize(config: GatewayConfig): string {
     ...config.authorizationServers.map((server) => `  issuer:     ${server.issuer}${server.jwksUri ? ` (jwks ${server.jwksUri})` : ''}`),
     `  upstream:   ${config.upstream.url}`,
     `  credential: ${describeCredential(config.upstream.credential)}`,
+    ...(config.upstream.tls?.clientCertificate ? ['  mTLS:       client certificate configured'] : []),
   ];
   return `${lines.join('\n')}\n`;
 }

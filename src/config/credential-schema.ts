@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { describeKeyProblem, SIGNING_ALGORITHMS } from '../keys/index.js';
 import { headerName, httpUrl, scopeToken, secret } from './schema-primitives.js';
@@ -124,3 +125,51 @@ export const upstreamCredentialSchema = z
     }
   })
   .describe("The gateway's own credential towards the upstream (the client's token never is): a static header, client credentials or token exchange.");
+
+export const upstreamTlsSchema = z
+  .strictObject({
+    clientCertificate: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('PEM client certificate (or chain) presented to the upstream (mutual TLS), e.g. ${file:/etc/mcp-gateway/client.crt}.'),
+    clientKey: secret().optional().describe('Unencrypted PEM private key of clientCertificate.'),
+    ca: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("PEM CA certificate(s) trusted for the upstream's server certificate instead of the system store."),
+    serverName: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Name the upstream's certificate is checked against (and sent as SNI) when it differs from the URL host."),
+  })
+  .superRefine((tls, ctx) => {
+    if (Boolean(tls.clientCertificate) !== Boolean(tls.clientKey)) {
+      ctx.addIssue({ code: 'custom', path: [tls.clientCertificate ? 'clientKey' : 'clientCertificate'], message: 'clientCertificate and clientKey go together' });
+      return;
+    }
+    const certificate = parseCertificate(tls.clientCertificate, 'clientCertificate', ctx);
+    if (tls.ca) parseCertificate(tls.ca, 'ca', ctx);
+    if (certificate && tls.clientKey) {
+      try {
+        if (!certificate.checkPrivateKey(createPrivateKey(tls.clientKey))) {
+          ctx.addIssue({ code: 'custom', path: ['clientKey'], message: 'does not match clientCertificate' });
+        }
+      } catch {
+        ctx.addIssue({ code: 'custom', path: ['clientKey'], message: 'not an unencrypted PEM private key' });
+      }
+    }
+  })
+  .describe('TLS towards an https upstream: a client certificate (mutual TLS) and the CA to trust.');
+
+function parseCertificate(pem: string | undefined, key: string, ctx: z.RefinementCtx): X509Certificate | undefined {
+  if (!pem) return undefined;
+  try {
+    return new X509Certificate(pem);
+  } catch {
+    ctx.addIssue({ code: 'custom', path: [key], message: 'not a PEM certificate' });
+    return undefined;
+  }
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { upstreamCredentialSchema } from './credential-schema.js';
+import { upstreamCredentialSchema, upstreamTlsSchema } from './credential-schema.js';
 import { httpUrl, scopeToken, secret } from './schema-primitives.js';
 
 /**
@@ -92,6 +92,7 @@ export const upstreamSchema = z
   .strictObject({
     url: httpUrl('upstream.url').describe('URL of the upstream MCP endpoint, e.g. http://127.0.0.1:3000/mcp.'),
     credential: upstreamCredentialSchema.optional(),
+    tls: upstreamTlsSchema.optional(),
     connectTimeoutMs: z.int().min(1).default(5000).describe('TCP connect timeout, in ms (→ 504).'),
     responseTimeoutMs: z
       .int()
@@ -187,6 +188,11 @@ export const gatewayConfigSchema = z
         });
       }
     });
+  })
+  .superRefine((config, ctx) => {
+    if (config.upstream.tls && !config.upstream.url.startsWith('https:')) {
+      ctx.addIssue({ code: 'custom', path: ['upstream', 'tls'], message: 'TLS settings need an https upstream.url' });
+    }
   });
 
 /** The configuration as written (before defaults). */

@@ -65,9 +65,16 @@ const NO_AUTH: PreparedUpstreamAuth = { headers: {} };
 export function createForwarder(options: ForwarderOptions): Forwarder {
   const upstreamUrl = new URL(options.upstream.url);
   const publicUrl = new URL(options.publicUrl);
+  const tls = options.upstream.tls;
   const pool = new Pool(upstreamUrl.origin, {
     connections: options.upstream.maxConnections,
-    connect: { timeout: options.upstream.connectTimeoutMs },
+    connect: {
+      timeout: options.upstream.connectTimeoutMs,
+      // Mutual TLS towards the upstream, and the CA its certificate is checked against.
+      ...(tls?.clientCertificate ? { cert: tls.clientCertificate, key: tls.clientKey } : {}),
+      ...(tls?.ca ? { ca: tls.ca } : {}),
+      ...(tls?.serverName ? { servername: tls.serverName } : {}),
+    },
     headersTimeout: options.upstream.responseTimeoutMs,
     // SSE streams may stay quiet for a long time; idle limits belong to the
     // client-facing side, not to the upstream socket.

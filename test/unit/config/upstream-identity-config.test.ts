@@ -1,4 +1,4 @@
-/** The upstream credential section of the config: accepted forms and start-up messages. */
+/** The upstream credential and mTLS sections of the config: accepted forms and start-up messages. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfigText } from '../../../src/config/index.js';
@@ -94,5 +94,28 @@ upstream:
     const message = problems(text);
     expect(message).toMatch(expected);
     expect(message).not.toContain(ENV.GATEWAY_SECRET);
+  });
+});
+
+describe('upstream TLS config', () => {
+  const TLS = `
+upstream:
+  url: https://upstream.internal/mcp
+  tls:
+    clientCertificate: \${file:/secrets/client.crt}
+    clientKey: \${file:/secrets/client.key}
+    ca: \${file:/secrets/ca.crt}
+`;
+  it('accepts a client certificate with its key and a CA', () => {
+    expect(load(TLS).upstream.tls?.clientCertificate).toContain('BEGIN CERTIFICATE');
+  });
+
+  it.each([
+    ['a key that does not match the certificate', TLS.replace('/secrets/client.key', '/secrets/server.key'), /upstream\.tls\.clientKey: does not match clientCertificate/],
+    ['a certificate without its key', TLS.replace('    clientKey: ${file:/secrets/client.key}\n', ''), /upstream\.tls\.clientKey: clientCertificate and clientKey go together/],
+    ['a CA that is not a certificate', TLS.replace('ca: ${file:/secrets/ca.crt}', 'ca: nope'), /upstream\.tls\.ca: not a PEM certificate/],
+    ['an http upstream', TLS.replace('url: https://', 'url: http://'), /upstream\.tls: TLS settings need an https upstream\.url/],
+  ])('rejects %s', (_name, text, expected) => {
+    expect(problems(text)).toMatch(expected);
   });
 });
