@@ -64,6 +64,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDependencies):
     maxBodyBytes: config.limits.maxBodyBytes,
     verifier,
     forwarder,
+    upstreamAuth,
     readiness: { issuers: verifier.issuers, isDraining: () => draining, upstreamAuth },
     logger: deps.logger,
   });

@@ -32,6 +32,8 @@ function summarize(config: GatewayConfig): string {
     `  upstream:   ${config.upstream.url}`,
     `  credential: ${describeCredential(config.upstream.credential)}`,
     ...(config.upstream.tls?.clientCertificate ? ['  mTLS:       client certificate configured'] : []),
+    ...Object.keys(config.identity.headers).map((name) => `  identity:   ${name}: ${config.identity.headers[name]}`),
+    ...(config.identity.jwt ? [`  identity:   ${config.identity.jwt.header}: JWT signed by the gateway (${config.identity.jwt.keys.length} key(s))`] : []),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -8,7 +8,9 @@ export {
   type AuthorizationServerConfig,
   type UpstreamConfig,
   type UpstreamCredentialConfig,
+  type IdentityConfig,
 } from './schema.js';
+export { identityHeaderNames } from './identity-schema.js';
 export { substituteReferences, type SubstitutionSources } from './substitute.js';
 export {
   formatKeyPath,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { upstreamCredentialSchema, upstreamTlsSchema } from './credential-schema.js';
+import { checkIdentityHeaders, identitySchema } from './identity-schema.js';
 import { httpUrl, scopeToken, secret } from './schema-primitives.js';
 
 /**
@@ -153,6 +154,7 @@ export const gatewayConfigSchema = z
     tokenCache: tokenCacheSchema.prefault({}),
     shutdown: shutdownSchema.prefault({}),
     logging: loggingSchema.prefault({}),
+    identity: identitySchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     config.authorizationServers.forEach((server, index) => {
@@ -193,6 +195,9 @@ export const gatewayConfigSchema = z
     if (config.upstream.tls && !config.upstream.url.startsWith('https:')) {
       ctx.addIssue({ code: 'custom', path: ['upstream', 'tls'], message: 'TLS settings need an https upstream.url' });
     }
+    const credential = config.upstream.credential;
+    const credentialHeader = !credential ? undefined : 'header' in credential ? credential.header.toLowerCase() : 'authorization';
+    checkIdentityHeaders(config.identity, credentialHeader, ctx);
   });
 
 /** The configuration as written (before defaults). */
@@ -202,3 +207,4 @@ export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 export type AuthorizationServerConfig = GatewayConfig['authorizationServers'][number];
 export type UpstreamConfig = GatewayConfig['upstream'];
 export type UpstreamCredentialConfig = NonNullable<UpstreamConfig['credential']>;
+export type IdentityConfig = GatewayConfig['identity'];

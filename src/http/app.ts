@@ -2,11 +2,14 @@ import { Hono, type Context } from 'hono';
 import type { TokenVerifier } from '../auth/index.js';
 import { buildMcpPath, buildMetadataPath, buildMetadataUrl, type ProtectedResourceMetadata } from '../discovery/index.js';
 import { buildErrorResponse, GatewayError, type ErrorResponseContext } from '../errors/index.js';
+import { IDENTITY_JWKS_PATH } from '../identity/index.js';
 import { idForErrorReply } from '../jsonrpc/index.js';
 import type { Logger } from '../log/index.js';
 import type { Forwarder } from '../proxy/index.js';
+import type { UpstreamAuth } from '../upstream-auth/index.js';
 import type { GatewayEnv } from './context.js';
 import { buildReadiness, type ReadinessSource } from './health.js';
+import { createJwksEndpoint } from './jwks-endpoint.js';
 import { createAuthenticate } from './middleware/authenticate.js';
 import { createForward } from './middleware/forward.js';
 import { createReadJsonRpc } from './middleware/read-json-rpc.js';
@@ -19,6 +22,8 @@ export interface AppDependencies {
   maxBodyBytes: number;
   verifier: TokenVerifier;
   forwarder: Forwarder;
+  /** Serves the identity-JWT keys when configured. */
+  upstreamAuth?: Pick<UpstreamAuth, 'identity'>;
   readiness: ReadinessSource;
   logger: Logger;
 }
@@ -60,6 +65,9 @@ export function createApp(deps: AppDependencies): Hono<GatewayEnv> {
     c.header('cache-control', 'public, max-age=300');
     return c.body(metadataBody, 200, { 'content-type': 'application/json' });
   });
+
+  const identityKeys = deps.upstreamAuth?.identity.keyRing;
+  if (identityKeys) app.on(['GET', 'OPTIONS'], IDENTITY_JWKS_PATH, createJwksEndpoint(identityKeys));
 
   app.on(
     MCP_METHODS,

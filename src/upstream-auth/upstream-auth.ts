@@ -1,12 +1,13 @@
 import type { FetchLike } from '../auth/index.js';
 import type { GatewayConfig } from '../config/index.js';
+import { createIdentityPropagation, type IdentityPropagation } from '../identity/index.js';
 import type { Logger } from '../log/index.js';
 import { createClientCredentials } from './client-credentials.js';
 import type { CredentialState, ServiceCredential, ServiceIdentity, UpstreamCaller } from './service-credential.js';
 import { createNoCredential, createStaticCredential } from './static-credential.js';
 import { createTokenExchange } from './token-exchange.js';
 
-/** Headers the gateway adds to one upstream request: its credential. */
+/** Headers the gateway adds to one upstream request: its credential and the identity headers. */
 export interface PreparedUpstreamAuth {
   headers: Record<string, string>;
   /** After an upstream 401: renewed headers to retry with once, or undefined when renewing cannot help. */
@@ -14,9 +15,10 @@ export interface PreparedUpstreamAuth {
 }
 
 export interface UpstreamAuth {
-  /** Lowercased request headers never taken from the client (none yet: the credential header is set last anyway). */
+  /** Lowercased request headers never taken from the client (the identity headers, so they cannot be forged). */
   readonly dropRequestHeaders: ReadonlySet<string>;
   prepare(caller: UpstreamCaller): Promise<PreparedUpstreamAuth>;
+  readonly identity: IdentityPropagation;
   readonly credential: ServiceCredential;
   /** Start-up checks of the credential; rejects with a ConfigError on misconfiguration. */
   start(): Promise<void>;
@@ -33,11 +35,16 @@ export interface UpstreamAuthDependencies {
 /** Everything the gateway adds towards the upstream, built once from the config. */
 export function createUpstreamAuth(config: GatewayConfig, deps: UpstreamAuthDependencies): UpstreamAuth {
   const credential = createServiceCredential(config.upstream.credential, deps);
+  const identity = createIdentityPropagation(config.identity, {
+    resourceUrl: config.resource.url,
+    upstreamUrl: config.upstream.url,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
 
   async function prepare(caller: UpstreamCaller): Promise<PreparedUpstreamAuth> {
-    const applied = await credential.apply(caller);
+    const [applied, identityHeaders] = await Promise.all([credential.apply(caller), identity.headersFor(caller.principal)]);
     const build = (credentialHeaders: Record<string, string>, renew: (() => Promise<typeof applied | undefined>) | undefined): PreparedUpstreamAuth => ({
-      headers: credentialHeaders,
+      headers: { ...identityHeaders, ...credentialHeaders },
       ...(renew
         ? {
             renew: async () => {
@@ -51,8 +58,9 @@ export function createUpstreamAuth(config: GatewayConfig, deps: UpstreamAuthDepe
   }
 
   return {
-    dropRequestHeaders: new Set(),
+    dropRequestHeaders: identity.headerNames,
     prepare,
+    identity,
     credential,
     start: () => credential.start(),
     stop: () => credential.stop(),

@@ -1,4 +1,4 @@
-/** The upstream credential and mTLS sections of the config: accepted forms and start-up messages. */
+/** The upstream credential, mTLS and identity sections of the config: accepted forms and start-up messages. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfigText } from '../../../src/config/index.js';
@@ -115,6 +115,45 @@ upstream:
     ['a certificate without its key', TLS.replace('    clientKey: ${file:/secrets/client.key}\n', ''), /upstream\.tls\.clientKey: clientCertificate and clientKey go together/],
     ['a CA that is not a certificate', TLS.replace('ca: ${file:/secrets/ca.crt}', 'ca: nope'), /upstream\.tls\.ca: not a PEM certificate/],
     ['an http upstream', TLS.replace('url: https://', 'url: http://'), /upstream\.tls: TLS settings need an https upstream\.url/],
+  ])('rejects %s', (_name, text, expected) => {
+    expect(problems(text)).toMatch(expected);
+  });
+});
+
+describe('identity config', () => {
+  const IDENTITY = `
+upstream:
+  url: http://upstream.internal/mcp
+  credential:
+    header: X-API-Key
+    value: k
+identity:
+  headers:
+    X-MCP-User: "{sub}"
+    X-MCP-Client: "{client_id}"
+  jwt:
+    keys:
+      - privateKey: \${file:/secrets/client.key}
+      - privateKey: \${file:/secrets/server.key}
+        activeFrom: 2026-08-01T00:00:00Z
+`;
+  it('accepts headers and JWT keys, with defaults', () => {
+    const { identity } = load(IDENTITY);
+    expect(identity.headers).toEqual({ 'X-MCP-User': '{sub}', 'X-MCP-Client': '{client_id}' });
+    expect(identity.jwt).toMatchObject({ header: 'X-MCP-Identity', ttlSeconds: 60, retiredKeyPublishSeconds: 900 });
+    expect(load('upstream:\n  url: http://u/mcp\n').identity).toEqual({ headers: {} });
+  });
+
+  it.each([
+    ['a template with a stray brace', IDENTITY.replace('"{sub}"', '"{sub"'), /identity\.headers\.X-MCP-User: expected text with \{claim\} placeholders/],
+    ['a protocol header', IDENTITY.replace('X-MCP-Client:', 'Mcp-Session-Id:'), /identity\.headers\.Mcp-Session-Id: mcp-session-id is a protocol header/],
+    ['the credential header', IDENTITY.replace('X-MCP-Client:', 'x-api-key:'), /identity\.headers\.x-api-key: x-api-key already carries the upstream credential/],
+    ['a header set twice', IDENTITY.replace('X-MCP-Client:', 'x-mcp-user:'), /x-mcp-user is set twice/],
+    ['the JWT header colliding with a header', IDENTITY.replace('  jwt:\n', '  jwt:\n    header: X-MCP-User\n'), /identity\.jwt\.header: x-mcp-user is set twice/],
+    ['a TTL over 60 s', IDENTITY.replace('  jwt:\n', '  jwt:\n    ttlSeconds: 300\n'), /identity\.jwt\.ttlSeconds: Too big/],
+    ['two keys without activeFrom', IDENTITY.replace('        activeFrom: 2026-08-01T00:00:00Z\n', ''), /identity\.jwt\.keys: at most one key may omit activeFrom/],
+    ['a malformed activeFrom', IDENTITY.replace('2026-08-01T00:00:00Z', 'next tuesday'), /identity\.jwt\.keys\[1\]\.activeFrom: expected an ISO 8601 date-time/],
+    ['an algorithm that does not fit the key', IDENTITY.replace('      - privateKey: ${file:/secrets/client.key}\n', '      - privateKey: ${file:/secrets/client.key}\n        algorithm: RS256\n'), /identity\.jwt\.keys\[0\]\.privateKey: algorithm RS256 does not fit this key/],
   ])('rejects %s', (_name, text, expected) => {
     expect(problems(text)).toMatch(expected);
   });
