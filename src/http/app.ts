@@ -22,8 +22,8 @@ export interface AppDependencies {
   maxBodyBytes: number;
   verifier: TokenVerifier;
   forwarder: Forwarder;
-  /** Serves the identity-JWT keys when configured. */
-  upstreamAuth?: Pick<UpstreamAuth, 'identity'>;
+  /** Names the identities of each forwarded call; serves the identity-JWT keys when configured. */
+  upstreamAuth?: Pick<UpstreamAuth, 'describe' | 'identity'>;
   readiness: ReadinessSource;
   logger: Logger;
 }
@@ -74,7 +74,7 @@ export function createApp(deps: AppDependencies): Hono<GatewayEnv> {
     mcpPath,
     createAuthenticate(deps.verifier),
     createReadJsonRpc({ maxBodyBytes: deps.maxBodyBytes }),
-    createForward(deps.forwarder),
+    createForward(deps.forwarder, deps.upstreamAuth),
   );
   app.all(mcpPath, () => {
     throw new GatewayError('method_not_allowed', { headers: { allow: MCP_METHODS.join(', ') } });

@@ -9,6 +9,7 @@ export { TokenEndpointError, type IssuedToken } from './token-endpoint.js';
 export { TokenSlot } from './token-slot.js';
 export {
   createUpstreamAuth,
+  type CallIdentities,
   type PreparedUpstreamAuth,
   type UpstreamAuth,
   type UpstreamAuthDependencies,

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import type { FetchLike } from '../auth/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import { createIdentityPropagation, type IdentityPropagation } from '../identity/index.js';
@@ -6,6 +7,19 @@ import { createClientCredentials } from './client-credentials.js';
 import type { CredentialState, ServiceCredential, ServiceIdentity, UpstreamCaller } from './service-credential.js';
 import { createNoCredential, createStaticCredential } from './static-credential.js';
 import { createTokenExchange } from './token-exchange.js';
+
+/**
+ * The three identities behind one forwarded call, for the audit record: the human, the agent
+ * and the gateway's own credential towards the upstream. Plain data; never a token or secret.
+ */
+export interface CallIdentities {
+  /** The human (or service) the client's token speaks for. */
+  user: { subject: string; issuer: string };
+  /** The agent: the OAuth client the user authorized (`client_id`, else `azp`). */
+  agent: { clientId: string | undefined };
+  /** The gateway's credential towards the upstream, and its TLS client certificate if any. */
+  service: ServiceIdentity & { clientCertificate?: { subject: string; fingerprint256: string } };
+}
 
 /** Headers the gateway adds to one upstream request: its credential and the identity headers. */
 export interface PreparedUpstreamAuth {
@@ -18,6 +32,7 @@ export interface UpstreamAuth {
   /** Lowercased request headers never taken from the client (the identity headers, so they cannot be forged). */
   readonly dropRequestHeaders: ReadonlySet<string>;
   prepare(caller: UpstreamCaller): Promise<PreparedUpstreamAuth>;
+  describe(caller: UpstreamCaller): CallIdentities;
   readonly identity: IdentityPropagation;
   readonly credential: ServiceCredential;
   /** Start-up checks of the credential; rejects with a ConfigError on misconfiguration. */
@@ -40,6 +55,7 @@ export function createUpstreamAuth(config: GatewayConfig, deps: UpstreamAuthDepe
     upstreamUrl: config.upstream.url,
     ...(deps.now ? { now: deps.now } : {}),
   });
+  const clientCertificate = describeCertificate(config.upstream.tls?.clientCertificate);
 
   async function prepare(caller: UpstreamCaller): Promise<PreparedUpstreamAuth> {
     const [applied, identityHeaders] = await Promise.all([credential.apply(caller), identity.headersFor(caller.principal)]);
@@ -60,6 +76,11 @@ export function createUpstreamAuth(config: GatewayConfig, deps: UpstreamAuthDepe
   return {
     dropRequestHeaders: identity.headerNames,
     prepare,
+    describe: (caller) => ({
+      user: { subject: caller.principal.subject, issuer: caller.principal.issuer },
+      agent: { clientId: caller.principal.clientId },
+      service: { ...credential.describe(caller), ...(clientCertificate ? { clientCertificate } : {}) },
+    }),
     identity,
     credential,
     start: () => credential.start(),
@@ -81,4 +102,10 @@ function createServiceCredential(config: GatewayConfig['upstream']['credential']
     case 'token_exchange':
       return createTokenExchange(config, deps);
   }
+}
+
+function describeCertificate(pem: string | undefined): CallIdentities['service']['clientCertificate'] {
+  if (!pem) return undefined;
+  const certificate = new X509Certificate(pem);
+  return { subject: certificate.subject.replace(/\n/g, ', '), fingerprint256: certificate.fingerprint256 };
 }
