@@ -1,14 +1,15 @@
-import type { AppliedCredential, ServiceCredential, ServiceIdentity } from './service-credential.js';
+import type { ServiceCredential, ServiceIdentity } from './service-credential.js';
 import {
   buildTargetParameters,
+  createConfiguredSlot,
   createConfiguredTokenEndpoint,
   StartupCheck,
+  toBearerCredential,
   toGatewayError,
   type TokenCredentialConfig,
   type TokenCredentialDependencies,
 } from './token-credential.js';
 import type { IssuedToken } from './token-endpoint.js';
-import { TokenSlot } from './token-slot.js';
 
 const GRANT_TYPE = 'client_credentials';
 
@@ -22,16 +23,9 @@ export function createClientCredentials(
   config: Extract<TokenCredentialConfig, { type: 'client_credentials' }>,
   deps: TokenCredentialDependencies,
 ): ServiceCredential {
-  const now = deps.now ?? Date.now;
   const endpoint = createConfiguredTokenEndpoint(config, GRANT_TYPE, deps);
   const parameters = { grant_type: GRANT_TYPE, ...buildTargetParameters(config) };
-  const slot = new TokenSlot({
-    refreshBeforeExpiryMs: config.refreshBeforeExpirySeconds * 1000,
-    rejectionRenewalCooldownMs: config.failureCooldownMs,
-    now,
-    onBackgroundFailure: (error) =>
-      deps.logger.warn({ error: (error as Error).message }, 'background renewal of the upstream token failed; the cached one is still valid'),
-  });
+  const slot = createConfiguredSlot(config, deps);
   const fetchToken = async (): Promise<IssuedToken> => {
     const token = await endpoint.request(parameters);
     startup.markReady();
@@ -53,23 +47,11 @@ export function createClientCredentials(
     target: config.resource ?? config.audience,
   };
 
-  function toApplied(token: IssuedToken): AppliedCredential {
-    return {
-      headers: { authorization: `Bearer ${token.value}` },
-      renew: async () => {
-        const renewed = await slot.renewAfterRejection(token, fetchToken).catch((error: unknown) => {
-          throw toGatewayError(error, config.failureCooldownMs);
-        });
-        return renewed ? toApplied(renewed) : undefined;
-      },
-    };
-  }
-
   return {
     kind: 'client_credentials',
     async apply() {
       try {
-        return toApplied(await slot.get(fetchToken));
+        return toBearerCredential(slot, await slot.get(fetchToken), fetchToken, config.failureCooldownMs);
       } catch (error) {
         throw toGatewayError(error, config.failureCooldownMs);
       }

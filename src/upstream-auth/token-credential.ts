@@ -2,8 +2,9 @@ import type { FetchLike } from '../auth/index.js';
 import { ConfigError, type UpstreamCredentialConfig } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
-import type { CredentialState } from './service-credential.js';
-import { createTokenEndpoint, TokenEndpointError, type TokenEndpoint } from './token-endpoint.js';
+import type { AppliedCredential, CredentialState } from './service-credential.js';
+import { createTokenEndpoint, TokenEndpointError, type IssuedToken, type TokenEndpoint } from './token-endpoint.js';
+import { TokenSlot } from './token-slot.js';
 
 export type TokenCredentialConfig = Extract<UpstreamCredentialConfig, { type: 'client_credentials' | 'token_exchange' }>;
 
@@ -38,6 +39,33 @@ export function buildTargetParameters(config: TokenCredentialConfig): Record<str
     ...(config.scope && config.scope.length > 0 ? { scope: config.scope.join(' ') } : {}),
     ...(config.audience ? { audience: config.audience } : {}),
     ...(config.resource ? { resource: config.resource } : {}),
+  };
+}
+
+/** A token slot with the config's renewal settings; background failures go to the log. */
+export function createConfiguredSlot(config: TokenCredentialConfig, deps: TokenCredentialDependencies): TokenSlot {
+  return new TokenSlot({
+    refreshBeforeExpiryMs: config.refreshBeforeExpirySeconds * 1000,
+    rejectionRenewalCooldownMs: config.failureCooldownMs,
+    now: deps.now ?? Date.now,
+    onBackgroundFailure: (error) =>
+      deps.logger.warn({ error: (error as Error).message }, 'background renewal of the upstream token failed; the cached one is still valid'),
+  });
+}
+
+/**
+ * A token from `slot` as `Authorization: Bearer`, renewable once after an upstream 401 (the
+ * renewal shared with every request refused with the same token).
+ */
+export function toBearerCredential(slot: TokenSlot, token: IssuedToken, fetchToken: () => Promise<IssuedToken>, failureCooldownMs: number): AppliedCredential {
+  return {
+    headers: { authorization: `Bearer ${token.value}` },
+    renew: async () => {
+      const renewed = await slot.renewAfterRejection(token, fetchToken).catch((error: unknown) => {
+        throw toGatewayError(error, failureCooldownMs);
+      });
+      return renewed ? toBearerCredential(slot, renewed, fetchToken, failureCooldownMs) : undefined;
+    },
   };
 }
 

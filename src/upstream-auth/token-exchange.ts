@@ -1,16 +1,18 @@
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../errors/index.js';
-import type { AppliedCredential, ServiceCredential, ServiceIdentity, UpstreamCaller } from './service-credential.js';
+import type { ServiceCredential, ServiceIdentity, UpstreamCaller } from './service-credential.js';
 import {
   buildTargetParameters,
+  createConfiguredSlot,
   createConfiguredTokenEndpoint,
   StartupCheck,
+  toBearerCredential,
   toGatewayError,
   type TokenCredentialConfig,
   type TokenCredentialDependencies,
 } from './token-credential.js';
-import { TokenEndpointError, type IssuedToken } from './token-endpoint.js';
-import { TokenSlot } from './token-slot.js';
+import { TokenEndpointError } from './token-endpoint.js';
+import type { TokenSlot } from './token-slot.js';
 
 /** RFC 8693 §2.1 grant and §3 token type. */
 const GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -54,13 +56,6 @@ export function createTokenExchange(
     ...buildTargetParameters(config),
   };
   const slots = config.cacheMaxEntries > 0 ? new LRUCache<string, TokenSlot>({ max: config.cacheMaxEntries }) : undefined;
-  const slotOptions = {
-    refreshBeforeExpiryMs: config.refreshBeforeExpirySeconds * 1000,
-    rejectionRenewalCooldownMs: config.failureCooldownMs,
-    now,
-    onBackgroundFailure: (error: unknown) =>
-      deps.logger.warn({ error: (error as Error).message }, 'background token exchange failed; the cached token is still valid'),
-  };
   const startup = new StartupCheck({
     run: probe,
     describe: `token_exchange for ${config.clientId}`,
@@ -85,27 +80,15 @@ export function createTokenExchange(
   }
 
   function slotFor(caller: UpstreamCaller & { subjectToken: NonNullable<UpstreamCaller['subjectToken']> }): TokenSlot {
-    if (!slots) return new TokenSlot(slotOptions);
+    if (!slots) return createConfiguredSlot(config, deps);
     const key = caller.subjectToken.hash;
     let slot = slots.get(key);
     if (!slot) {
-      slot = new TokenSlot(slotOptions);
+      slot = createConfiguredSlot(config, deps);
       // Gone with the user token: an exchanged token never outlives the token it came from.
       slots.set(key, slot, { ttl: Math.max(1, caller.principal.expiresAt * 1000 - now()) });
     }
     return slot;
-  }
-
-  function toApplied(slot: TokenSlot, token: IssuedToken, exchange: () => Promise<IssuedToken>): AppliedCredential {
-    return {
-      headers: { authorization: `Bearer ${token.value}` },
-      renew: async () => {
-        const renewed = await slot.renewAfterRejection(token, exchange).catch((error: unknown) => {
-          throw toGatewayError(error, config.failureCooldownMs);
-        });
-        return renewed ? toApplied(slot, renewed, exchange) : undefined;
-      },
-    };
   }
 
   return {
@@ -120,7 +103,7 @@ export function createTokenExchange(
         return token;
       };
       try {
-        return toApplied(slot, await slot.get(exchange), exchange);
+        return toBearerCredential(slot, await slot.get(exchange), exchange, config.failureCooldownMs);
       } catch (error) {
         throw toGatewayError(error, config.failureCooldownMs);
       }
