@@ -11,6 +11,7 @@ import { GatewayMetrics } from './metrics/index.js';
 import { PolicyStore } from './policy/index.js';
 import { createForwarder, type Forwarder } from './proxy/index.js';
 import { OtlpExporter } from './tracing/index.js';
+import { createUpstreamAuth, type UpstreamAuth } from './upstream-auth/index.js';
 
 export interface GatewayDependencies {
   logger: Logger;
@@ -28,7 +29,13 @@ export interface Gateway {
   policies: PolicyStore;
   metrics: GatewayMetrics | undefined;
   audit: AuditLog | undefined;
-  /** Starts fetching keys, watching the policy, and listens. Resolves once the port is open (readiness may follow). */
+  /** The gateway's credential and identity towards the upstream. */
+  upstreamAuth: UpstreamAuth;
+  /**
+   * Checks the upstream credential (rejects with a ConfigError when the authorization server
+   * says it is misconfigured), starts fetching keys, watching the policy, and listens. Resolves
+   * once the port is open (readiness may follow).
+   */
   start(): Promise<ListeningServer>;
   /** The admin server (metrics.port), once started. */
   readonly admin: ListeningServer | undefined;
@@ -90,13 +97,19 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     ? new OtlpExporter({ endpoint: config.tracing.otlpEndpoint, serviceName: config.tracing.serviceName, headers: config.tracing.headers, logger: deps.logger })
     : undefined;
 
+  const upstreamAuth = createUpstreamAuth(config, {
+    logger: deps.logger,
+    fetch: deps.fetch,
+    now: deps.now,
+  });
   const forwarder: Forwarder = createForwarder({
     upstream: config.upstream,
     trustForwardedHeaders: config.listen.trustForwardedHeaders,
     publicUrl: config.resource.url,
+    auth: upstreamAuth,
   });
   let draining = false;
-  const readiness = { issuers: verifier.issuers, isDraining: () => draining, policyStatus: () => policies.status };
+  const readiness = { issuers: verifier.issuers, isDraining: () => draining, policyStatus: () => policies.status, upstreamAuth };
   const separateAdmin = config.metrics.port !== undefined;
   const app = createApp({
     resourceUrl: config.resource.url,
@@ -106,6 +119,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     policies,
     tools: new ToolHeaderRegistry(),
     forwarder,
+    upstreamAuth,
     readiness,
     observability: {
       audit,
@@ -132,7 +146,10 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     get admin() {
       return admin;
     },
+    upstreamAuth,
     async start() {
+      // Before listening: a misconfigured credential stops start-up here (`stop()` still cleans up).
+      await upstreamAuth.start();
       verifier.start();
       policies.start();
       listening = await listen(app, { host: config.listen.host, port: config.listen.port, logger: deps.logger });
@@ -168,6 +185,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
         audit?.flush();
         await admin?.close(0);
         verifier.stop();
+        upstreamAuth.stop();
         await Promise.all([forwarder.close(), exporter?.shutdown()]);
       })();
       return stopped;

@@ -71,6 +71,8 @@ export interface AuditRecord {
     /** Why authentication failed (expired, wrong_audience, bad_signature, …). */
     reason?: string;
   };
+  /** For calls sent (or about to be sent) upstream: the gateway's own credential towards it (never a token). With `who`, the three identities of the call: user, agent, service. */
+  upstream?: { credential: Record<string, unknown> };
   latencyMs: number;
   upstreamMs?: number;
   /** For authentication.failure: the refused token's fingerprint (never the token). */

@@ -27,6 +27,8 @@ export interface RequestFacts {
   forward: { status: number; upstreamMs: number; endedBy: 'complete' | 'client' | 'upstream' } | undefined;
   /** Outcomes read from the response, by JSON-RPC id (see `idKey`). */
   outcomes: ReadonlyMap<string, ResponseOutcome>;
+  /** The gateway's credential used (or to be used) upstream, when the call got that far. */
+  serviceIdentity: Record<string, unknown> | undefined;
 }
 
 /**
@@ -69,6 +71,7 @@ export function buildAuditRecords(facts: RequestFacts, redactArguments: ((value:
           ...(error ? { errorCode: error.code } : {}),
         },
         ...upstreamTime(facts),
+        ...serviceIdentity(facts),
       },
     ];
   }
@@ -84,6 +87,7 @@ export function buildAuditRecords(facts: RequestFacts, redactArguments: ((value:
       ...(decision ? { decision: describeDecision(decision, facts.policyVersion) } : {}),
       outcome: messageOutcome(facts, message, decision, error),
       ...upstreamTime(facts),
+      ...serviceIdentity(facts),
     };
   });
 }
@@ -163,7 +167,17 @@ function streamResult(facts: RequestFacts): OutcomeResult {
 }
 
 function isUpstreamFailure(error: GatewayError): boolean {
-  return error.code === 'upstream_unreachable' || error.code === 'upstream_timeout' || error.code === 'upstream_auth_failed';
+  return (
+    error.code === 'upstream_unreachable' ||
+    error.code === 'upstream_timeout' ||
+    error.code === 'upstream_auth_failed' ||
+    error.code === 'upstream_credential_unavailable' ||
+    error.code === 'upstream_credential_refused'
+  );
+}
+
+function serviceIdentity(facts: RequestFacts): { upstream?: { credential: Record<string, unknown> } } {
+  return facts.serviceIdentity ? { upstream: { credential: facts.serviceIdentity } } : {};
 }
 
 function upstreamTime(facts: RequestFacts): { upstreamMs?: number } {

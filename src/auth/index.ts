@@ -1,7 +1,15 @@
 export { canonicalAudience, createAudienceMatcher } from './audience.js';
 export { extractBearerToken, hasQueryToken, MAX_TOKEN_LENGTH } from './bearer-header.js';
 export { IssuerKeys, type IssuerKeysState } from './issuer-keys.js';
-export { buildMetadataUrls, discoverJwksUri, type FetchLike } from './issuer-metadata.js';
+export {
+  buildMetadataUrls,
+  discoverJwksUri,
+  loadIssuerMetadata,
+  MetadataDiscoveryError,
+  type FetchLike,
+  type IssuerMetadata,
+} from './issuer-metadata.js';
 export { readClientId, readScopes, type AuthenticationMethod, type Principal } from './principal.js';
+export { SubjectToken } from './subject-token.js';
 export { hashToken, TokenCache } from './token-cache.js';
 export { createJwtVerifier, type JwtVerifierOptions, type TokenVerifier } from './token-verifier.js';

@@ -17,13 +17,36 @@ export function buildMetadataUrls(issuer: string): string[] {
   ];
 }
 
+/** An RFC 8414 / OpenID Connect Discovery document whose `issuer` matched. */
+export type IssuerMetadata = { issuer: string } & Record<string, unknown>;
+
 /**
- * Finds the issuer's `jwks_uri` from its metadata. The document's `issuer`
- * must equal the configured one exactly (RFC 8414 §3.3), so a metadata document
- * for another issuer can never supply keys.
+ * No usable metadata document. `transient` is true when at least one attempt failed in a way
+ * that may pass (network error, timeout, 5xx, 429) rather than a definitive answer (4xx, wrong
+ * issuer, missing field), so callers can retry the one and report the other as misconfiguration.
  */
-export async function discoverJwksUri(issuer: string, { fetch: fetchImpl = fetch, timeoutMs }: { fetch?: FetchLike; timeoutMs: number }): Promise<string> {
+export class MetadataDiscoveryError extends Error {
+  override readonly name = 'MetadataDiscoveryError';
+  readonly transient: boolean;
+
+  constructor(message: string, transient: boolean) {
+    super(message);
+    this.transient = transient;
+  }
+}
+
+/**
+ * Fetches the issuer's metadata from the URLs of `buildMetadataUrls`, in order, and returns the
+ * first document that names this issuer exactly (RFC 8414 §3.3, so a document for another
+ * issuer can never supply endpoints or keys) and has `requiredField` as a string.
+ * @throws MetadataDiscoveryError listing what each URL answered.
+ */
+export async function loadIssuerMetadata(
+  issuer: string,
+  { fetch: fetchImpl = fetch, timeoutMs, requiredField }: { fetch?: FetchLike; timeoutMs: number; requiredField: string },
+): Promise<IssuerMetadata> {
   const problems: string[] = [];
+  let transient = false;
   for (const url of buildMetadataUrls(issuer)) {
     try {
       const response = await fetchImpl(url, {
@@ -32,22 +55,35 @@ export async function discoverJwksUri(issuer: string, { fetch: fetchImpl = fetch
         signal: AbortSignal.timeout(timeoutMs),
       });
       if (!response.ok) {
+        transient ||= response.status >= 500 || response.status === 429;
+        await response.body?.cancel();
         problems.push(`${url}: HTTP ${response.status}`);
         continue;
       }
-      const metadata = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
+      const metadata = (await response.json()) as Record<string, unknown>;
       if (metadata.issuer !== issuer) {
         problems.push(`${url}: metadata issuer does not match`);
         continue;
       }
-      if (typeof metadata.jwks_uri !== 'string') {
-        problems.push(`${url}: no jwks_uri`);
+      if (typeof metadata[requiredField] !== 'string') {
+        problems.push(`${url}: no ${requiredField}`);
         continue;
       }
-      return metadata.jwks_uri;
+      return metadata as IssuerMetadata;
     } catch (error) {
+      transient = true;
       problems.push(`${url}: ${(error as Error).message}`);
     }
   }
-  throw new GatewayError('service_unavailable', { detail: `cannot discover jwks_uri for ${issuer}: ${problems.join('; ')}` });
+  throw new MetadataDiscoveryError(`cannot discover ${requiredField} for ${issuer}: ${problems.join('; ')}`, transient);
+}
+
+/** Finds the issuer's `jwks_uri` from its metadata (see `loadIssuerMetadata`). */
+export async function discoverJwksUri(issuer: string, options: { fetch?: FetchLike; timeoutMs: number }): Promise<string> {
+  try {
+    const metadata = await loadIssuerMetadata(issuer, { ...options, requiredField: 'jwks_uri' });
+    return metadata.jwks_uri as string;
+  } catch (error) {
+    throw new GatewayError('service_unavailable', { detail: (error as Error).message });
+  }
 }

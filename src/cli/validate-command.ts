@@ -18,13 +18,22 @@ export async function runValidate(configPath: string, io: CliIo): Promise<number
   }
 }
 
+function describeCredential(credential: GatewayConfig['upstream']['credential']): string {
+  if (!credential) return 'none';
+  if (credential.type === 'static') return `${credential.header}: <hidden>`;
+  return `${credential.type} as client ${credential.clientId} at ${credential.issuer ?? credential.tokenEndpoint} (${credential.clientAuthentication})`;
+}
+
 function summarize(config: GatewayConfig): string {
   const lines = [
     `  listen:     ${config.listen.host}:${config.listen.port}`,
     `  resource:   ${config.resource.url}`,
     ...config.authorizationServers.map((server) => `  issuer:     ${server.issuer}${server.jwksUri ? ` (jwks ${server.jwksUri})` : ''}`),
     `  upstream:   ${config.upstream.url}`,
-    `  credential: ${config.upstream.credential ? `${config.upstream.credential.header}: <hidden>` : 'none'}`,
+    `  credential: ${describeCredential(config.upstream.credential)}`,
+    ...(config.upstream.tls?.clientCertificate ? ['  mTLS:       client certificate configured'] : []),
+    ...Object.keys(config.identity.headers).map((name) => `  identity:   ${name}: ${config.identity.headers[name]}`),
+    ...(config.identity.jwt ? [`  identity:   ${config.identity.jwt.header}: JWT signed by the gateway (${config.identity.jwt.keys.length} key(s))`] : []),
   ];
   return `${lines.join('\n')}\n`;
 }

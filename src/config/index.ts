@@ -11,7 +11,10 @@ export {
   type AuditConfig,
   type MetricsConfig,
   type TracingConfig,
+  type UpstreamCredentialConfig,
+  type IdentityConfig,
 } from './schema.js';
+export { identityHeaderNames } from './identity-schema.js';
 export { substituteReferences, type SubstitutionSources } from './substitute.js';
 export {
   formatKeyPath,

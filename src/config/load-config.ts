@@ -49,17 +49,17 @@ function resolvePaths(config: GatewayConfig, baseDirectory: string): GatewayConf
 export function validateConfig(value: unknown, source?: YamlSource): GatewayConfig {
   const result = gatewayConfigSchema.safeParse(value);
   if (result.success) return result.data;
-  throw new ConfigError(result.error.issues.flatMap((issue) => describeIssue(issue, source)));
+  throw new ConfigError(result.error.issues.flatMap((issue) => describeIssue(issue, source, value)));
 }
 
-function describeIssue(issue: z.core.$ZodIssue, source: YamlSource | undefined): SourceIssue[] {
+function describeIssue(issue: z.core.$ZodIssue, source: YamlSource | undefined, input: unknown): SourceIssue[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => {
       const path = [...issue.path, key];
       return {
         location: source?.locate(path, { key: true }),
         path: formatKeyPath(path),
-        message: `unknown key (allowed here: ${allowedKeysAt(issue.path).join(', ') || 'none'})`,
+        message: `unknown key (allowed here: ${allowedKeysAt(issue.path, input).join(', ') || 'none'})`,
       };
     });
   }
@@ -75,28 +75,42 @@ function humanize(issue: z.core.$ZodIssue): string {
   return issue.message.replace(/^Invalid input: /, '');
 }
 
-function allowedKeysAt(path: readonly PropertyKey[]): string[] {
+function allowedKeysAt(path: readonly PropertyKey[], input: unknown): string[] {
   let schema: z.core.$ZodType | undefined = gatewayConfigSchema;
+  let value = input;
   for (const step of path) {
-    schema = unwrap(schema);
+    schema = unwrap(schema, value);
     if (!schema) return [];
     const def = schema._zod.def as { type: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType };
     if (def.type === 'object' && def.shape) schema = def.shape[String(step)];
     else if (def.type === 'array' && def.element) schema = def.element;
     else return [];
+    value = (value as Record<PropertyKey, unknown> | undefined)?.[step];
   }
-  const def = unwrap(schema)?._zod.def as { shape?: Record<string, unknown> } | undefined;
+  const def = unwrap(schema, value)?._zod.def as { shape?: Record<string, unknown> } | undefined;
   return Object.keys(def?.shape ?? {}).filter((key) => key !== '$schema');
 }
 
-/** Looks through default/optional/pipe wrappers to the schema that has a shape. */
-function unwrap(schema: z.core.$ZodType | undefined): z.core.$ZodType | undefined {
+/**
+ * Looks through default/optional/pipe wrappers to the schema that has a shape; for a
+ * discriminated union (`upstream.credential`), the form the value's `type` selects.
+ */
+function unwrap(schema: z.core.$ZodType | undefined, value: unknown): z.core.$ZodType | undefined {
   let current = schema;
   for (let depth = 0; current && depth < 10; depth += 1) {
-    const def = current._zod.def as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType };
+    const def = current._zod.def as {
+      type: string;
+      innerType?: z.core.$ZodType;
+      in?: z.core.$ZodType;
+      options?: z.core.$ZodType[];
+      discriminator?: string;
+    };
     if (def.innerType) current = def.innerType;
     else if (def.type === 'pipe' && def.in) current = def.in;
-    else return current;
+    else if (def.type === 'union' && def.options && def.discriminator) {
+      const tag = (value as Record<string, unknown> | undefined)?.[def.discriminator];
+      current = def.options.find((option) => option._zod.propValues?.[def.discriminator!]?.has(tag as never));
+    } else return current;
   }
   return current;
 }

@@ -17,14 +17,23 @@ export interface GeneratedSection {
 export function buildFlatConfigTable(): string {
   const schema = buildConfigJsonSchema();
   const rows: string[] = [];
-  const visit = (node: JsonSchema, path: string, required: boolean) => {
+  const visit = (node: JsonSchema, path: string, required: boolean, variant = '') => {
+    const variants = (node.oneOf ?? node.anyOf) as JsonSchema[] | undefined;
+    if (variants?.some((option) => option.properties)) {
+      // A union (upstream.credential): each form's keys, marked with the form.
+      for (const option of variants) {
+        const tag = (option.properties?.type as JsonSchema | undefined)?.const;
+        visit(option, path, required, tag === undefined ? variant : ` (with type: ${String(tag)})`);
+      }
+      return;
+    }
     const objectNode = node.type === 'array' && node.items?.properties ? node.items : node;
     if (objectNode.properties) {
       const suffix = node.type === 'array' ? '[]' : '';
       for (const [key, child] of Object.entries(objectNode.properties)) {
         if (key === '$schema') continue;
         const childRequired = (objectNode.required ?? []).includes(key) && child.default === undefined;
-        visit(child, path ? `${path}${suffix}.${key}` : key, childRequired);
+        visit(child, path ? `${path}${suffix}.${key}` : key, childRequired, variant);
       }
       return;
     }
@@ -34,10 +43,12 @@ export function buildFlatConfigTable(): string {
         ? `list of ${String(node.items?.type ?? 'values')}`
         : node.format === 'uri'
           ? 'URL'
-          : String(node.type ?? 'any');
+          : node.const !== undefined
+            ? `\`${String(node.const)}\``
+            : String(node.type ?? 'any');
     const fallback = node.default === undefined ? (required ? '**required**' : '') : `\`${JSON.stringify(node.default)}\``;
     const shownDefault = fallback.length > 40 ? 'see reference' : fallback;
-    rows.push(`| \`${path}\` | ${type} | ${shownDefault} | ${node.writeOnly ? 'yes' : ''} |`);
+    rows.push(`| \`${path}\` | ${type}${variant} | ${shownDefault} | ${node.writeOnly ? 'yes' : ''} |`);
   };
   visit(schema, '', false);
   return ['| key | type | default | secret |', '|---|---|---|---|', ...rows].join('\n');

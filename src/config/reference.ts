@@ -51,14 +51,7 @@ export function buildReference({ title, intro, schema }: { title: string; intro:
       lines.push(`Type: ${describeType(sectionSchema)}.${describeDefault(sectionSchema) ? ` Default: ${describeDefault(sectionSchema)}.` : ''}`, '');
       continue;
     }
-    lines.push('| key | type | default | description |', '|---|---|---|---|');
-    for (const [key, property] of Object.entries(objectSchema.properties)) {
-      const isRequired = objectSchema.required?.includes(key) && property.default === undefined;
-      lines.push(
-        `| \`${key}\`${isRequired ? ' (required)' : ''} | ${describeType(property)} | ${describeDefault(property)} | ${escapeCell(describeProperty(property))} |`,
-      );
-    }
-    lines.push('');
+    lines.push(...renderTable(objectSchema), ...renderNested(section, objectSchema, 3));
   }
   return `${lines.join('\n').trimEnd()}\n`;
 }
@@ -79,24 +72,69 @@ export function buildConfigReference(): string {
   });
 }
 
+/** The key table of one object. */
+function renderTable(objectSchema: JsonSchema): string[] {
+  const lines = ['| key | type | default | description |', '|---|---|---|---|'];
+  for (const [key, property] of Object.entries(objectSchema.properties ?? {})) {
+    const isRequired = objectSchema.required?.includes(key) && property.default === undefined;
+    lines.push(
+      `| \`${key}\`${isRequired ? ' (required)' : ''} | ${describeType(property)} | ${describeDefault(property)} | ${escapeCell(describeProperty(property))} |`,
+    );
+  }
+  lines.push('');
+  return lines;
+}
+
+/**
+ * A subsection per nested object (`upstream.tls`), list of objects (`identity.jwt.keys[]`) and
+ * variant of a union (`upstream.credential` with `type: client_credentials`), each with its table.
+ */
+function renderNested(path: string, objectSchema: JsonSchema, level: number): string[] {
+  const lines: string[] = [];
+  const heading = '#'.repeat(Math.min(level, 6));
+  for (const [key, property] of Object.entries(objectSchema.properties ?? {})) {
+    const childPath = `${path}.${key}`;
+    for (const { schema: child, suffix, list } of nestedObjects(property)) {
+      const shownPath = list ? `${childPath}[]` : childPath;
+      lines.push(`${heading} \`${shownPath}\`${suffix}`, '');
+      if (child.description && child.description !== property.description) lines.push(child.description, '');
+      lines.push(...renderTable(child), ...renderNested(shownPath, child, level + 1));
+    }
+  }
+  return lines;
+}
+
+/** The object schemas a property holds: itself, its list items, or each variant of a union. */
+function nestedObjects(property: JsonSchema): Array<{ schema: JsonSchema; suffix: string; list: boolean }> {
+  const variants = (property.oneOf ?? property.anyOf) as JsonSchema[] | undefined;
+  if (variants) {
+    return variants
+      .filter((variant) => variant.properties)
+      .map((variant) => {
+        const tag = variant.properties?.type?.const;
+        return { schema: variant, suffix: tag === undefined ? '' : ` with \`type: ${String(tag)}\``, list: false };
+      });
+  }
+  if (property.type === 'array' && property.items?.properties) return [{ schema: property.items, suffix: ' (each entry)', list: true }];
+  if (property.properties) return [{ schema: property, suffix: '', list: false }];
+  return [];
+}
+
 function describeProperty(property: JsonSchema): string {
-  const nested = property.properties
-    ? ` Keys: ${Object.entries(property.properties)
-        .map(([key, value]) => `\`${key}\`${value.writeOnly ? ' (secret)' : ''}: ${value.description ?? describeType(value)}`)
-        .join('; ')}`
-    : '';
+  const nested = nestedObjects(property).length > 0 ? ' Keys: see below.' : '';
   const secret = property.writeOnly ? ' Secret: use `${env:…}` or `${file:…}`.' : '';
   return `${property.description ?? ''}${secret}${nested}`.trim();
 }
 
 function describeType(property: JsonSchema): string {
-  if (property.enum) return property.enum.map((value) => `\`${String(value)}\``).join(' \\| ');
   if (property.const !== undefined) return `\`${String(property.const)}\``;
+  if (property.oneOf ?? property.anyOf) return 'object (one of the forms below)';
+  if (property.type === 'object' && property.additionalProperties && typeof property.additionalProperties === 'object') {
+    return `map of name → ${describeType(property.additionalProperties as JsonSchema)}`;
+  }
+  if (property.enum) return property.enum.map((value) => `\`${String(value)}\``).join(' \\| ');
   if (property.type === 'array') return `list of ${property.items ? describeType(property.items) : 'values'}`;
   if (property.format === 'uri') return 'URL';
-  if (property.type === 'object' && !property.properties && typeof property.additionalProperties === 'object') {
-    return `map of ${describeType(property.additionalProperties)}`;
-  }
   const max = property.maximum !== undefined && property.maximum < Number.MAX_SAFE_INTEGER ? property.maximum : undefined;
   const min = property.minimum;
   const range = max !== undefined ? ` (${min ?? ''}–${max})` : min !== undefined ? ` (≥ ${min})` : '';

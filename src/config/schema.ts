@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { upstreamCredentialSchema, upstreamTlsSchema } from './credential-schema.js';
+import { checkIdentityHeaders, identitySchema } from './identity-schema.js';
+import { httpUrl, scopeToken, secret } from './schema-primitives.js';
 
 /**
  * The gateway configuration schema: the single source of truth for the config
@@ -14,21 +17,6 @@ export const ASYMMETRIC_ALGORITHMS = [
 ] as const;
 const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
 export const SUPPORTED_ALGORITHMS = [...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS] as const;
-
-/** A value that is a secret: never printed, never logged. Usually `${env:NAME}` or `${file:/path}`. */
-const secret = () => z.string().min(1).meta({ writeOnly: true });
-
-const httpUrl = (what: string) =>
-  z.url({ protocol: /^https?$/, error: `expected an absolute http(s) URL for ${what}` });
-
-/** RFC 7230 token: a header field name. */
-const headerName = z
-  .string()
-  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'expected an HTTP header name such as Authorization or X-API-Key' });
-
-const scopeToken = z
-  .string()
-  .regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { error: 'expected a scope token (RFC 6749 §3.3: no spaces or quotes)' });
 
 export const listenSchema = z
   .strictObject({
@@ -105,17 +93,11 @@ export const authorizationServerSchema = z
   })
   .describe('An authorization server whose access tokens the gateway accepts.');
 
-export const upstreamCredentialSchema = z
-  .strictObject({
-    header: headerName.describe('Header carrying the credential, e.g. Authorization or X-API-Key.'),
-    value: secret().describe('Header value, e.g. "Bearer ${env:UPSTREAM_KEY}".'),
-  })
-  .describe("The gateway's own service credential sent to the upstream (the client's token never is).");
-
 export const upstreamSchema = z
   .strictObject({
     url: httpUrl('upstream.url').describe('URL of the upstream MCP endpoint, e.g. http://127.0.0.1:3000/mcp.'),
     credential: upstreamCredentialSchema.optional(),
+    tls: upstreamTlsSchema.optional(),
     connectTimeoutMs: z.int().min(1).default(5000).describe('TCP connect timeout, in ms (→ 504).'),
     responseTimeoutMs: z
       .int()
@@ -270,6 +252,7 @@ export const gatewayConfigSchema = z
     tokenCache: tokenCacheSchema.prefault({}),
     shutdown: shutdownSchema.prefault({}),
     logging: loggingSchema.prefault({}),
+    identity: identitySchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     config.authorizationServers.forEach((server, index) => {
@@ -305,6 +288,14 @@ export const gatewayConfigSchema = z
         });
       }
     });
+  })
+  .superRefine((config, ctx) => {
+    if (config.upstream.tls && !config.upstream.url.startsWith('https:')) {
+      ctx.addIssue({ code: 'custom', path: ['upstream', 'tls'], message: 'TLS settings need an https upstream.url' });
+    }
+    const credential = config.upstream.credential;
+    const credentialHeader = !credential ? undefined : 'header' in credential ? credential.header.toLowerCase() : 'authorization';
+    checkIdentityHeaders(config.identity, credentialHeader, ctx);
   });
 
 /** The configuration as written (before defaults). */
@@ -317,3 +308,5 @@ export type PolicyConfig = NonNullable<GatewayConfig['policy']>;
 export type AuditConfig = GatewayConfig['audit'];
 export type MetricsConfig = GatewayConfig['metrics'];
 export type TracingConfig = GatewayConfig['tracing'];
+export type UpstreamCredentialConfig = NonNullable<UpstreamConfig['credential']>;
+export type IdentityConfig = GatewayConfig['identity'];

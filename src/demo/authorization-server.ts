@@ -21,6 +21,7 @@ import {
 // (not `@ts-expect-error`) so the line keeps compiling if declarations are added later.
 // @ts-ignore TS7016: untyped module
 import Provider, { errors as oidcErrors } from 'oidc-provider';
+import { registerTokenExchangeGrant, type TokenExchangeProvider, type TokenExchangeRule } from './token-exchange-grant.js';
 
 /** Signing algorithms the demo AS can use for JWT access tokens and ID tokens. */
 export type DemoSigningAlg = 'ES256' | 'RS256';
@@ -48,9 +49,9 @@ export interface DemoAuthorizationServerOptions {
    * Resource servers (RFC 8707 resource indicators) this AS mints JWT access tokens for.
    * The token `aud` is the resource string exactly, or `audience` when given (identity
    * providers that put a fixed API identifier or client id there); only these scopes can
-   * be granted for it.
+   * be granted for it. `accessTokenTtlSeconds` overrides the lifetime of tokens for this resource.
    */
-  resources: Array<{ resource: string; scopes: string[]; audience?: string }>;
+  resources: Array<{ resource: string; scopes: string[]; audience?: string; accessTokenTtlSeconds?: number }>;
   /** Access token lifetime in seconds (user and client_credentials tokens); default 600. */
   accessTokenTtlSeconds?: number;
   /**
@@ -84,6 +85,21 @@ export interface DemoAuthorizationServerOptions {
    * issues for its userinfo endpoint only; default false.
    */
   audienceParameter?: boolean;
+  /**
+   * RFC 8693 token exchange (`urn:ietf:params:oauth:grant-type:token-exchange`): which client
+   * may exchange user tokens issued for which audiences into tokens for another configured
+   * resource. The client must also list the grant type in its `grant_types`. Default: none.
+   */
+  tokenExchange?: TokenExchangeRule[];
+}
+
+/** One request to the token endpoint, as the AS saw it (no token or secret is kept). */
+export interface TokenRequestRecord {
+  grantType: string | undefined;
+  /** The authenticated client; undefined when client authentication failed. */
+  clientId: string | undefined;
+  /** OAuth error code when the request was refused. */
+  error?: string;
 }
 
 export interface DemoAuthorizationServer {
@@ -105,6 +121,15 @@ export interface DemoAuthorizationServer {
    * Throws {@link DemoOAuthError} (e.g. code `invalid_target` for an unknown resource).
    */
   obtainUserToken(opts: UserTokenRequest): Promise<{ accessToken: string; refreshToken?: string }>;
+  /** Every token endpoint request since start, in order (successful and refused). */
+  readonly tokenRequests: readonly TokenRequestRecord[];
+  /**
+   * Simulates an outage: stops listening (new connections are refused) and drops open ones.
+   * Everything else (keys, clients, grants) is kept for {@link resume}.
+   */
+  suspend(): Promise<void>;
+  /** Listens again on the same port after {@link suspend}. */
+  resume(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -146,8 +171,10 @@ interface OidcInteraction {
   grantId?: string;
 }
 
-interface OidcProvider {
+interface OidcProvider extends TokenExchangeProvider {
   callback(): NodeListener;
+  on(event: 'grant.success', listener: (ctx: OidcTokenContext) => void): void;
+  on(event: 'grant.error', listener: (ctx: OidcTokenContext, error: { error?: string }) => void): void;
   interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<OidcInteraction>;
   interactionFinished(
     req: IncomingMessage,
@@ -165,9 +192,14 @@ type OidcProviderConstructor = new (issuer: string, configuration: Record<string
 const OidcProviderClass = Provider as unknown as OidcProviderConstructor;
 const InvalidTarget = (oidcErrors as { InvalidTarget: new (description?: string) => Error }).InvalidTarget;
 
+interface OidcTokenContext {
+  oidc?: { params?: { grant_type?: unknown }; client?: { clientId: string } };
+}
+
 /** Minimal view of the oidc-provider token models handed to configuration hooks. */
 interface OidcTokenLike {
   accountId?: string;
+  resourceServer?: { accessTokenTTL?: number };
 }
 interface OidcClientLike {
   clientAuthMethod: string;
@@ -188,11 +220,16 @@ const INTERACTION_TTL_SECONDS = 10 * 60;
 /** oidc-provider's default clockTolerance; stored artifacts outlive their exp by this much, as in its MemoryAdapter. */
 const STORAGE_GRACE_SECONDS = 15;
 
+interface ResourceSettings {
+  scopes: readonly string[];
+  accessTokenTtlSeconds: number;
+  /** The token `aud`: the resource, or a fixed identifier as some identity providers use. */
+  audience: string;
+}
+
 interface Settings {
   port: number;
-  resources: ReadonlyMap<string, readonly string[]>;
-  /** Token `aud` per resource indicator. */
-  audiences: ReadonlyMap<string, string>;
+  resources: ReadonlyMap<string, ResourceSettings>;
   accessTokenTtlSeconds: number;
   user: { sub: string; claims: Record<string, unknown> };
   signingAlg: DemoSigningAlg;
@@ -200,6 +237,7 @@ interface Settings {
   issuer: (origin: string) => string;
   shapeAccessToken: DemoAuthorizationServerOptions['shapeAccessToken'];
   audienceParameter: boolean;
+  tokenExchange: readonly TokenExchangeRule[];
 }
 
 /** Checks the options once, at start-up, with messages that name the option. */
@@ -219,9 +257,8 @@ function resolveSettings(opts: DemoAuthorizationServerOptions): Settings {
   if (!Array.isArray(opts.resources) || opts.resources.length === 0) {
     throw new TypeError('"resources" option must list at least one resource, e.g. [{ resource: "http://127.0.0.1:3000/mcp", scopes: ["mcp:read"] }]');
   }
-  const resources = new Map<string, readonly string[]>();
-  const audiences = new Map<string, string>();
-  opts.resources.forEach(({ resource, scopes, audience }, index) => {
+  const resources = new Map<string, ResourceSettings>();
+  opts.resources.forEach(({ resource, scopes, audience, accessTokenTtlSeconds: ttl = accessTokenTtlSeconds }, index) => {
     const url = URL.canParse(resource) ? new URL(resource) : undefined;
     if (!url || url.hash || resource.includes('#')) {
       throw new TypeError(`"resources[${index}].resource" must be an absolute URI without a fragment (RFC 8707 §2)`);
@@ -237,8 +274,10 @@ function resolveSettings(opts: DemoAuthorizationServerOptions): Settings {
     if (audience !== undefined && (typeof audience !== 'string' || audience === '')) {
       throw new TypeError(`"resources[${index}].audience" must be a non-empty string`);
     }
-    resources.set(resource, [...scopes]);
-    audiences.set(resource, audience ?? resource);
+    if (!Number.isInteger(ttl) || ttl <= 0) {
+      throw new TypeError(`"resources[${index}].accessTokenTtlSeconds" must be a positive integer (seconds)`);
+    }
+    resources.set(resource, { scopes: [...scopes], accessTokenTtlSeconds: ttl, audience: audience ?? resource });
   });
   if (opts.issuer !== undefined && typeof opts.issuer !== 'function') {
     throw new TypeError('"issuer" option must be a function of the origin, e.g. (origin) => `${origin}/realms/mcp`');
@@ -247,10 +286,15 @@ function resolveSettings(opts: DemoAuthorizationServerOptions): Settings {
     throw new TypeError('"shapeAccessToken" option must be a function');
   }
   const user = { sub: opts.user?.sub ?? 'demo-user', claims: { ...opts.user?.claims } };
+  const tokenExchange = opts.tokenExchange ?? [];
+  tokenExchange.forEach((rule, index) => {
+    if (!rule.clientId || !Array.isArray(rule.subjectAudiences) || rule.subjectAudiences.length === 0) {
+      throw new TypeError(`"tokenExchange[${index}]" needs a clientId and at least one subjectAudiences entry`);
+    }
+  });
   return {
     port,
     resources,
-    audiences,
     accessTokenTtlSeconds,
     user,
     signingAlg,
@@ -258,6 +302,7 @@ function resolveSettings(opts: DemoAuthorizationServerOptions): Settings {
     issuer: opts.issuer ?? ((origin) => origin),
     shapeAccessToken: opts.shapeAccessToken,
     audienceParameter: opts.audienceParameter ?? false,
+    tokenExchange,
   };
 }
 
@@ -268,6 +313,8 @@ interface SigningKey {
   privateKey: CryptoKey;
   /** Private JWK with kid/alg/use, as oidc-provider's `jwks` option expects it. */
   jwk: JWK;
+  /** The public half, as served at the JWKS endpoint. */
+  publicJwk: JWK;
   kid: string;
   alg: DemoSigningAlg;
 }
@@ -275,9 +322,10 @@ interface SigningKey {
 /** The kid is the RFC 7638 thumbprint, so it is unique per key without bookkeeping. */
 async function createSigningKey(alg: DemoSigningAlg): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-  const kid = await calculateJwkThumbprint(await exportJWK(publicKey));
+  const publicJwk = { ...(await exportJWK(publicKey)), alg, use: 'sig' };
+  const kid = await calculateJwkThumbprint(publicJwk);
   const jwk = { ...(await exportJWK(privateKey)), kid, alg, use: 'sig' };
-  return { privateKey, jwk, kid, alg };
+  return { privateKey, jwk, publicJwk: { ...publicJwk, kid }, kid, alg };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -371,14 +419,29 @@ interface ProviderInputs {
   keys: readonly SigningKey[];
   adapter: ReturnType<typeof createMemoryAdapterClass>;
   cookieKeys: readonly string[];
+  /** Claims a grant handler attaches to one token (token exchange's `act`). */
+  extraClaims: WeakMap<object, Record<string, unknown>>;
+}
+
+/** oidc-provider resource server info: JWT access tokens with the resource as audience. */
+function buildResourceServerInfo(settings: Settings, resource: string): Record<string, unknown> & { accessTokenTTL: number } {
+  const entry = settings.resources.get(resource);
+  if (!entry) throw new InvalidTarget('unknown resource indicator');
+  return {
+    scope: entry.scopes.join(' '),
+    audience: entry.audience,
+    accessTokenFormat: 'jwt',
+    accessTokenTTL: entry.accessTokenTtlSeconds,
+    jwt: { sign: { alg: settings.signingAlg } },
+  };
 }
 
 /**
  * Every hook and TTL oidc-provider would otherwise default with a "you SHOULD/MUST change it"
  * notice is set explicitly, so the demo starts quietly.
  */
-function buildProviderConfiguration({ settings, mountPath, keys, adapter, cookieKeys }: ProviderInputs): Record<string, unknown> {
-  const { resources, audiences, user, signingAlg, accessTokenTtlSeconds, shapeAccessToken, audienceParameter } = settings;
+function buildProviderConfiguration({ settings, mountPath, keys, adapter, cookieKeys, extraClaims }: ProviderInputs): Record<string, unknown> {
+  const { resources, user, signingAlg, accessTokenTtlSeconds, shapeAccessToken, audienceParameter } = settings;
   return {
     adapter,
     // The first key wins: oidc-provider's keystore picks the first key matching alg + use.
@@ -397,7 +460,7 @@ function buildProviderConfiguration({ settings, mountPath, keys, adapter, cookie
     responseTypes: ['code'],
     // Resource scopes are listed too: dynamic registration (RFC 7591) refuses a client
     // `scope` the AS does not know, and the MCP SDK registers with the challenged scope.
-    scopes: ['openid', ...new Set([...resources.values()].flat())],
+    scopes: ['openid', ...new Set([...resources.values()].flatMap((entry) => entry.scopes))],
     // The official MCP SDK registers with the scope of its first challenge and
     // never re-registers, so an AS that enforces a client's registered `scope`
     // refuses its later step-up as invalid_scope. This demo AS keeps no scope
@@ -413,8 +476,10 @@ function buildProviderConfiguration({ settings, mountPath, keys, adapter, cookie
     pkce: { required: () => true },
     findAccount: async (_ctx: unknown, sub: string) =>
       sub === user.sub ? { accountId: sub, claims: async () => ({ ...user.claims, sub }) } : undefined,
-    extraTokenClaims: async (_ctx: unknown, token: OidcTokenLike) =>
-      token.accountId === user.sub && Object.keys(user.claims).length > 0 ? { ...user.claims } : undefined,
+    extraTokenClaims: async (_ctx: unknown, token: OidcTokenLike) => {
+      const claims = { ...(token.accountId === user.sub ? user.claims : {}), ...extraClaims.get(token) };
+      return Object.keys(claims).length > 0 ? claims : undefined;
+    },
     // MCP clients never ask for offline_access; any client registered for the refresh_token
     // grant (the MCP SDK registers for it) gets one. A non-default hook also makes oidc-provider
     // advertise refresh_token in grant_types_supported.
@@ -443,8 +508,9 @@ function buildProviderConfiguration({ settings, mountPath, keys, adapter, cookie
       ctx.body = { error: out.error, error_description: out.error_description };
     },
     ttl: {
-      AccessToken: accessTokenTtlSeconds,
-      ClientCredentials: accessTokenTtlSeconds,
+      // A resource's own lifetime wins (resources[].accessTokenTtlSeconds).
+      AccessToken: (_ctx: unknown, token: OidcTokenLike) => token.resourceServer?.accessTokenTTL ?? accessTokenTtlSeconds,
+      ClientCredentials: (_ctx: unknown, token: OidcTokenLike) => token.resourceServer?.accessTokenTTL ?? accessTokenTtlSeconds,
       IdToken: accessTokenTtlSeconds,
       RefreshToken: REFRESH_TOKEN_TTL_SECONDS,
       Grant: REFRESH_TOKEN_TTL_SECONDS,
@@ -471,17 +537,7 @@ function buildProviderConfiguration({ settings, mountPath, keys, adapter, cookie
         },
         // RFC 8707 §2.2: the token request may omit `resource`; reuse the one bound to the code.
         useGrantedResource: async () => true,
-        getResourceServerInfo: async (_ctx: unknown, resource: string) => {
-          const scopes = resources.get(resource);
-          if (!scopes) throw new InvalidTarget('unknown resource indicator');
-          return {
-            scope: scopes.join(' '),
-            audience: audiences.get(resource),
-            accessTokenFormat: 'jwt',
-            accessTokenTTL: accessTokenTtlSeconds,
-            jwt: { sign: { alg: signingAlg } },
-          };
-        },
+        getResourceServerInfo: async (_ctx: unknown, resource: string) => buildResourceServerInfo(settings, resource),
       },
     },
   };
@@ -601,6 +657,8 @@ export async function startDemoAuthorizationServer(opts: DemoAuthorizationServer
   const cookieKeys = [randomBytes(32).toString('base64url')];
   let keys: SigningKey[] = [await createSigningKey(settings.signingAlg)];
   let current: { provider: OidcProvider; listener: NodeListener; mountPath: string } | undefined;
+  const extraClaims = new WeakMap<object, Record<string, unknown>>();
+  const tokenRequests: TokenRequestRecord[] = [];
 
   const server = createServer(createRequestListener(() => current, settings.user.sub));
   const port = await listen(server, settings.port);
@@ -617,7 +675,25 @@ export async function startDemoAuthorizationServer(opts: DemoAuthorizationServer
   const baseUrl = `${origin}${mountPath}`;
 
   function installProvider(): void {
-    const provider = new OidcProviderClass(issuer, buildProviderConfiguration({ settings, mountPath, keys, adapter, cookieKeys }));
+    const provider = new OidcProviderClass(issuer, buildProviderConfiguration({ settings, mountPath, keys, adapter, cookieKeys, extraClaims }));
+    registerTokenExchangeGrant(provider, {
+      issuer,
+      rules: settings.tokenExchange,
+      publicKeys: () => keys.map((key) => key.publicJwk),
+      resourceScopes: (resource) => settings.resources.get(resource)?.scopes,
+      resourceServerInfo: (resource) => buildResourceServerInfo(settings, resource),
+      extraClaims,
+    });
+    const record = (ctx: OidcTokenContext, error?: string) => {
+      const grantType = ctx.oidc?.params?.grant_type;
+      tokenRequests.push({
+        grantType: typeof grantType === 'string' ? grantType : undefined,
+        clientId: ctx.oidc?.client?.clientId,
+        ...(error ? { error } : {}),
+      });
+    };
+    provider.on('grant.success', (ctx) => record(ctx));
+    provider.on('grant.error', (ctx, error) => record(ctx, error.error ?? 'server_error'));
     current = { provider, listener: provider.callback(), mountPath };
   }
   try {
@@ -625,6 +701,14 @@ export async function startDemoAuthorizationServer(opts: DemoAuthorizationServer
   } catch (err) {
     await new Promise((resolve) => server.close(resolve));
     throw err;
+  }
+
+  function stopListening(): Promise<void> {
+    if (!server.listening) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      server.close((err) => (err ? reject(err) : resolve()));
+      server.closeAllConnections();
+    });
   }
 
   return {
@@ -640,13 +724,12 @@ export async function startDemoAuthorizationServer(opts: DemoAuthorizationServer
       return { key: key.privateKey, kid: key.kid, alg: key.alg };
     },
     obtainUserToken: (request) => runUserTokenFlow({ issuer, baseUrl }, request),
-    close() {
-      if (!server.listening) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
+    tokenRequests,
+    suspend: stopListening,
+    async resume() {
+      if (!server.listening) await listen(server, port);
     },
+    close: stopListening,
   };
 }
 

@@ -4,8 +4,9 @@
  * every HTTP request it receives, so tests can prove what the gateway did or did not forward
  * (e.g. that no user token ever reached the upstream).
  */
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -13,6 +14,12 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { isInitializeRequest, LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod';
+import {
+  createCallerVerifier,
+  type BearerJwtRequirement,
+  type IdentityJwtRequirement,
+  type VerifiedCaller,
+} from './upstream-verification.js';
 
 export interface DemoUpstreamOptions {
   /** TCP port; default 0 (any free port). The host is always 127.0.0.1. */
@@ -24,6 +31,19 @@ export interface DemoUpstreamOptions {
    * `{ header: 'authorization', value: 'Bearer svc' }`. Absent → no auth. Wrong/missing → 401 JSON.
    */
   requiredCredential?: { header: string; value: string };
+  /**
+   * Require `Authorization: Bearer <JWT>` from an authorization server (client credentials or
+   * token exchange), verified with jose against its JWKS for this audience. Wrong/missing → 401
+   * with a `WWW-Authenticate` challenge (which the gateway must never pass on).
+   */
+  requireBearerJwt?: BearerJwtRequirement;
+  /** Require the gateway-signed identity JWT in a header, verified against the gateway's JWKS. */
+  verifyIdentityJwt?: IdentityJwtRequirement;
+  /**
+   * Serve HTTPS with this certificate and key (PEM). With `requestClientCertificate`, only
+   * clients presenting a certificate issued by `ca` are accepted (mutual TLS).
+   */
+  tls?: { cert: string; key: string; ca?: string; requestClientCertificate?: boolean };
   /** Answer requests with one JSON body instead of an SSE stream (SDK `enableJsonResponse`); default false. */
   jsonResponse?: boolean;
 }
@@ -35,13 +55,17 @@ export interface SeenRequest {
   headers: Record<string, string | string[] | undefined>;
   /** Parsed JSON body; the raw text when it was not JSON; absent when the request had no body. */
   body?: unknown;
+  /** What the upstream verified about the caller (bearer JWT claims, identity JWT, client certificate). */
+  verified: VerifiedCaller;
 }
 
 export interface DemoUpstream {
-  /** e.g. http://127.0.0.1:PORT/mcp */
+  /** e.g. http://127.0.0.1:PORT/mcp (https:// with `tls`) */
   url: string;
   /** Every HTTP request received, in order, recorded before the credential check. */
   seen: SeenRequest[];
+  /** Refuse the bearer token with this `jti` from now on, as after a revocation at the upstream. */
+  revokeToken(jti: string): void;
   close(): Promise<void>;
 }
 
@@ -239,16 +263,6 @@ async function readBody(req: IncomingMessage): Promise<BodyResult> {
   }
 }
 
-/**
- * Hash both sides to equal-length digests first: `timingSafeEqual` throws on different lengths,
- * and an early length check would leak the secret's length.
- */
-function hasRequiredCredential(req: IncomingMessage, required: { header: string; value: string }): boolean {
-  const actual = readHeader(req, required.header) ?? '';
-  const digest = (s: string) => createHash('sha256').update(s).digest();
-  return timingSafeEqual(digest(actual), digest(required.value));
-}
-
 /** Decodes the `=?base64?…?=` form that 2026-07-28 allows in Mcp-Name / Mcp-Param-* values. */
 function decodeMcpHeaderValue(value: string): string {
   const match = /^=\?base64\?(.*)\?=$/.exec(value);
@@ -294,10 +308,11 @@ function buildSdkCompatibleRequest(webRequest: Request): Request {
 
 /** Starts the demo upstream on 127.0.0.1. Resolves once it is listening. */
 export async function startDemoUpstream(opts: DemoUpstreamOptions = {}): Promise<DemoUpstream> {
-  const { port = 0, path = '/mcp', requiredCredential, jsonResponse = false } = opts;
+  const { port = 0, path = '/mcp', requiredCredential, requireBearerJwt, verifyIdentityJwt, tls, jsonResponse = false } = opts;
   if (requiredCredential && (!requiredCredential.header || !requiredCredential.value)) {
     throw new TypeError('"requiredCredential" needs a non-empty header and value, e.g. { header: "x-api-key", value: "k" }');
   }
+  const callers = createCallerVerifier({ requiredCredential, requireBearerJwt, verifyIdentityJwt });
   const store = createTicketStore();
   const seen: SeenRequest[] = [];
   const sessions = new Map<string, StreamableHTTPServerTransport>();
@@ -362,12 +377,15 @@ export async function startDemoUpstream(opts: DemoUpstreamOptions = {}): Promise
 
   async function handleHttpRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
-    const record: SeenRequest = { method: req.method ?? '', path: req.url ?? '', headers: { ...req.headers } };
+    const caller = await callers.check(req);
+    const record: SeenRequest = { method: req.method ?? '', path: req.url ?? '', headers: { ...req.headers }, verified: caller.verified };
     if (body.kind === 'json' || body.kind === 'text') record.body = body.value;
     seen.push(record);
 
-    if (requiredCredential && !hasRequiredCredential(req, requiredCredential)) {
-      return sendJson(res, 401, { error: 'unauthorized', error_description: 'missing or invalid service credential' });
+    if (!caller.ok) {
+      return sendJson(res, 401, { error: 'unauthorized', error_description: caller.reason }, {
+        'www-authenticate': 'Bearer error="invalid_token", resource_metadata="http://upstream.invalid/prm"',
+      });
     }
     if (new URL(req.url ?? '/', 'http://127.0.0.1').pathname !== path) {
       return sendJson(res, 404, { error: 'not_found' });
@@ -377,12 +395,21 @@ export async function startDemoUpstream(opts: DemoUpstreamOptions = {}): Promise
     return routeMcpRequest(req, res, body.kind === 'json' ? body.value : undefined);
   }
 
-  const httpServer: Server = createServer(function onRequest(req, res) {
+  const onRequest = function onRequest(req: IncomingMessage, res: ServerResponse) {
     handleHttpRequest(req, res).catch(function onHandlerError(error: unknown) {
       if (!res.headersSent) sendJsonRpcError(res, 500, -32603, 'Internal error');
       else res.destroy(error instanceof Error ? error : undefined);
     });
-  });
+  };
+  const httpServer: Server = tls
+    ? createHttpsServer({
+        cert: tls.cert,
+        key: tls.key,
+        ...(tls.ca ? { ca: tls.ca } : {}),
+        requestCert: tls.requestClientCertificate ?? false,
+        rejectUnauthorized: tls.requestClientCertificate ?? false,
+      }, onRequest)
+    : createServer(onRequest);
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(port, '127.0.0.1', () => { httpServer.off('error', reject); resolve(); });
@@ -390,8 +417,9 @@ export async function startDemoUpstream(opts: DemoUpstreamOptions = {}): Promise
   const { port: boundPort } = httpServer.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${boundPort}${path}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${boundPort}${path}`,
     seen,
+    revokeToken: callers.revokeToken,
     async close() {
       await Promise.allSettled([...servers].map((server) => server.close()));
       sessions.clear();

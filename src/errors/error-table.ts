@@ -90,6 +90,21 @@ export const ERROR_TABLE = {
     jsonRpcCode: -32603,
     message: 'The upstream MCP server refused the gateway credential',
   },
+  // The authorization server that issues the gateway's upstream credential (client credentials,
+  // token exchange) could not be reached or answered 5xx: transient, the client may retry.
+  upstream_credential_unavailable: {
+    status: 503,
+    challenge: false,
+    jsonRpcCode: -32603,
+    message: 'The credential for the upstream MCP server cannot be obtained right now',
+  },
+  // The authorization server answered with an OAuth error (e.g. it refused the token exchange).
+  upstream_credential_refused: {
+    status: 502,
+    challenge: false,
+    jsonRpcCode: -32603,
+    message: 'The authorization server refused the credential for the upstream MCP server',
+  },
   service_unavailable: {
     status: 503,
     challenge: false,

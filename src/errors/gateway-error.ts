@@ -26,6 +26,8 @@ export type GatewayErrorCode =
   | 'upstream_unreachable'
   | 'upstream_timeout'
   | 'upstream_auth_failed'
+  | 'upstream_credential_unavailable'
+  | 'upstream_credential_refused'
   | 'service_unavailable'
   | 'internal';
 

@@ -2,14 +2,17 @@ import { Hono, type Context } from 'hono';
 import type { TokenVerifier } from '../auth/index.js';
 import { buildMcpPath, buildMetadataPath, buildMetadataUrl, type DiscoveryView } from '../discovery/index.js';
 import { buildErrorResponse, GatewayError, type ErrorResponseContext } from '../errors/index.js';
+import { IDENTITY_JWKS_PATH } from '../identity/index.js';
 import { idForErrorReply } from '../jsonrpc/index.js';
 import type { Logger } from '../log/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
 import type { ToolHeaderRegistry } from '../mcp-headers/index.js';
 import type { PolicyStore } from '../policy/index.js';
 import type { Forwarder } from '../proxy/index.js';
+import type { UpstreamAuth } from '../upstream-auth/index.js';
 import type { GatewayEnv } from './context.js';
 import { buildReadiness, type ReadinessSource } from './health.js';
+import { createJwksEndpoint } from './jwks-endpoint.js';
 import { createAuthenticate } from './middleware/authenticate.js';
 import { createAuthorize } from './middleware/authorize.js';
 import { createForward } from './middleware/forward.js';
@@ -25,6 +28,8 @@ export interface AppDependencies {
   policies: PolicyStore;
   tools: ToolHeaderRegistry;
   forwarder: Forwarder;
+  /** Names the identities of each forwarded call; serves the identity-JWT keys when configured. */
+  upstreamAuth?: Pick<UpstreamAuth, 'describe' | 'identity'>;
   readiness: ReadinessSource;
   /** Audit, metrics and tracing. */
   observability: ObservabilityDependencies;
@@ -64,6 +69,9 @@ export function createApp(deps: AppDependencies): Hono<GatewayEnv> {
     return c.body(deps.discovery().metadataJson, 200, { 'content-type': 'application/json' });
   });
 
+  const identityKeys = deps.upstreamAuth?.identity.keyRing;
+  if (identityKeys) app.on(['GET', 'OPTIONS'], IDENTITY_JWKS_PATH, createJwksEndpoint(identityKeys));
+
   app.on(
     MCP_METHODS,
     mcpPath,
@@ -73,6 +81,7 @@ export function createApp(deps: AppDependencies): Hono<GatewayEnv> {
     createAuthorize({ policies: deps.policies, tools: deps.tools, logger: deps.logger }),
     createForward({
       forwarder: deps.forwarder,
+      upstreamAuth: deps.upstreamAuth,
       tools: deps.tools,
       maxListResponseBytes: 16 * 1024 * 1024,
       metrics: deps.observability.metrics,

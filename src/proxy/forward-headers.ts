@@ -43,8 +43,11 @@ const NEVER_FORWARDED_DOWNSTREAM = new Set([
 ]);
 
 export interface UpstreamHeaderContext {
-  /** The gateway's own credential for the upstream, header name in lowercase. */
-  credential: { header: string; value: string } | undefined;
+  /**
+   * Headers the gateway sets itself, names in lowercase: its own credential for the upstream and
+   * the identity headers. Set last, so nothing the client sent can take their place.
+   */
+  gatewayHeaders?: Readonly<Record<string, string>>;
   /** The caller's address as seen on the socket. */
   remoteAddress: string | undefined;
   /** Keep an incoming X-Forwarded-For chain (only behind a trusted proxy). */
@@ -71,7 +74,7 @@ export function buildUpstreamHeaders(incoming: IncomingHttpHeaders, context: Ups
   if (chain.length > 0) headers['x-forwarded-for'] = chain.join(', ');
   headers['x-forwarded-proto'] = context.publicProto;
   headers['x-forwarded-host'] = context.publicHost;
-  if (context.credential) headers[context.credential.header] = context.credential.value;
+  Object.assign(headers, context.gatewayHeaders);
   return headers;
 }
 

@@ -4,6 +4,7 @@ import type { Transform } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import type { UpstreamConfig } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
+import type { PreparedUpstreamAuth, UpstreamAuth, UpstreamCaller } from '../upstream-auth/index.js';
 import { buildClientHeaders, buildUpstreamHeaders } from './forward-headers.js';
 import { classifyUpstreamError, isAbort } from './upstream-error.js';
 
@@ -15,6 +16,8 @@ export interface ForwardOutcome {
   upstreamHeadersMs: number;
   /** How the response ended: in full, cut by the client going away, or broken by the upstream. */
   endedBy: 'complete' | 'client' | 'upstream';
+  /** True when the upstream answered 401, the credential was renewed and the request sent again. */
+  credentialRenewed: boolean;
 }
 
 export interface ForwardRequest {
@@ -31,6 +34,8 @@ export interface ForwardRequest {
    * Content-Length) before they are sent.
    */
   responseTransforms?: (status: number, headers: Record<string, string | string[]>) => Transform[];
+  /** Who the call is for: the service credential and identity headers are built for them. */
+  caller?: UpstreamCaller;
 }
 
 export interface Forwarder {
@@ -50,7 +55,11 @@ export interface ForwarderOptions {
   publicUrl: string;
   /** Lowercased request headers never sent upstream besides the built-in list. */
   dropRequestHeaders?: ReadonlySet<string>;
+  /** The gateway's credential and identity headers (whose client copies are dropped too); none when absent. */
+  auth?: Pick<UpstreamAuth, 'prepare' | 'dropRequestHeaders'>;
 }
+
+const NO_AUTH: PreparedUpstreamAuth = { headers: {} };
 
 /**
  * The forwarding step, on an undici keep-alive pool (chosen over
@@ -59,49 +68,69 @@ export interface ForwarderOptions {
 export function createForwarder(options: ForwarderOptions): Forwarder {
   const upstreamUrl = new URL(options.upstream.url);
   const publicUrl = new URL(options.publicUrl);
+  const tls = options.upstream.tls;
   const pool = new Pool(upstreamUrl.origin, {
     connections: options.upstream.maxConnections,
-    connect: { timeout: options.upstream.connectTimeoutMs },
+    connect: {
+      timeout: options.upstream.connectTimeoutMs,
+      // Mutual TLS towards the upstream, and the CA its certificate is checked against.
+      ...(tls?.clientCertificate ? { cert: tls.clientCertificate, key: tls.clientKey } : {}),
+      ...(tls?.ca ? { ca: tls.ca } : {}),
+      ...(tls?.serverName ? { servername: tls.serverName } : {}),
+    },
     headersTimeout: options.upstream.responseTimeoutMs,
     // SSE streams may stay quiet for a long time; idle limits belong to the
     // client-facing side, not to the upstream socket.
     bodyTimeout: 0,
     keepAliveTimeout: 30_000,
   });
-  const credential = options.upstream.credential
-    ? { header: options.upstream.credential.header.toLowerCase(), value: options.upstream.credential.value }
-    : undefined;
   const headerContext = {
-    credential,
     trustForwardedHeaders: options.trustForwardedHeaders,
     publicProto: publicUrl.protocol.slice(0, -1),
     publicHost: publicUrl.host,
-    ...(options.dropRequestHeaders ? { alsoDrop: options.dropRequestHeaders } : {}),
+    alsoDrop: new Set([...(options.dropRequestHeaders ?? []), ...(options.auth?.dropRequestHeaders ?? [])]),
   };
 
-  async function forward({ incoming, outgoing, body, headerOverrides, responseTransforms }: ForwardRequest): Promise<ForwardOutcome> {
+  async function forward({ incoming, outgoing, body, headerOverrides, responseTransforms, caller }: ForwardRequest): Promise<ForwardOutcome> {
+    // Before anything goes upstream: a credential that cannot be obtained is a 502/503 with nothing sent.
+    const auth = options.auth && caller ? await options.auth.prepare(caller) : NO_AUTH;
+
     const abort = new AbortController();
     const onClientClose = () => {
       if (!outgoing.writableFinished) abort.abort();
     };
     outgoing.once('close', onClientClose);
-
-    const started = performance.now();
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await pool.request({
+    const send = (gatewayHeaders: Record<string, string>) =>
+      pool.request({
         method: incoming.method as Dispatcher.HttpMethod,
         path: upstreamPath(upstreamUrl, incoming.url),
         headers: {
-          ...buildUpstreamHeaders(incoming.headers, { ...headerContext, remoteAddress: incoming.socket.remoteAddress }),
+          ...buildUpstreamHeaders(incoming.headers, { ...headerContext, gatewayHeaders, remoteAddress: incoming.socket.remoteAddress }),
           ...headerOverrides,
         },
         body: body ?? null,
         signal: abort.signal,
       });
+
+    let started = performance.now();
+    let response: Dispatcher.ResponseData;
+    let credentialRenewed = false;
+    try {
+      response = await send(auth.headers);
+      if (response.statusCode === 401 && auth.renew) {
+        // The upstream refused a renewable credential (revoked, rotated): renew it once and
+        // send the request again; the body is a buffer, so it can be replayed as is.
+        await response.body.dump();
+        const renewed = await auth.renew();
+        if (renewed) {
+          credentialRenewed = true;
+          started = performance.now();
+          response = await send(renewed.headers);
+        }
+      }
     } catch (error) {
       outgoing.off('close', onClientClose);
-      if (isAbort(error)) return { status: 499, upstreamHeadersMs: performance.now() - started, endedBy: 'client' };
+      if (isAbort(error)) return { status: 499, upstreamHeadersMs: performance.now() - started, endedBy: 'client', credentialRenewed };
       throw classifyUpstreamError(error);
     }
     const upstreamHeadersMs = performance.now() - started;
@@ -111,7 +140,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       // client start an OAuth flow against the wrong party.
       response.body.resume();
       outgoing.off('close', onClientClose);
-      throw new GatewayError('upstream_auth_failed', { detail: 'upstream answered 401 to the gateway credential' });
+      throw new GatewayError('upstream_auth_failed', {
+        detail: `upstream answered 401 to the gateway credential${credentialRenewed ? ' (also after renewing it)' : ''}`,
+      });
     }
 
     const headers = buildClientHeaders(response.headers);
@@ -123,12 +154,12 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
     try {
       await pipeline([response.body, ...transforms, outgoing] as NodeJS.ReadWriteStream[]);
-      return { status: response.statusCode, upstreamHeadersMs, endedBy: 'complete' };
+      return { status: response.statusCode, upstreamHeadersMs, endedBy: 'complete', credentialRenewed };
     } catch {
       // Client gone or upstream reset mid-stream: the status line is already
       // out, so the only honest signal left is to cut the stream.
       if (!outgoing.destroyed) outgoing.destroy();
-      return { status: response.statusCode, upstreamHeadersMs, endedBy: abort.signal.aborted ? 'client' : 'upstream' };
+      return { status: response.statusCode, upstreamHeadersMs, endedBy: abort.signal.aborted ? 'client' : 'upstream', credentialRenewed };
     } finally {
       outgoing.off('close', onClientClose);
     }

@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startDemoAuthorizationServer } from '../../src/demo/authorization-server.js';
 
 const ENTRY = new URL('../../src/cli/run.ts', import.meta.url).pathname;
 const TSX = new URL('../../node_modules/.bin/tsx', import.meta.url).pathname;
@@ -80,6 +81,35 @@ describe('mcp-auth-gateway CLI', () => {
     expect(code).toBe(1);
     expect(stderr).toContain('environment variable UPSTREAM_KEY is not set');
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('serve: an upstream credential the authorization server refuses exits 1 at start-up, naming the key, without a stack trace', async () => {
+    const as = await startDemoAuthorizationServer({
+      resources: [{ resource: 'http://127.0.0.1:1/upstream', scopes: ['tickets:read'] }],
+      clients: [{ client_id: 'mcp-gateway', client_secret: 'the-right-secret-0123456789', grant_types: ['client_credentials'], response_types: [], redirect_uris: [] }],
+    });
+    try {
+      const path = writeConfig(`
+listen: { port: 0 }
+resource: { url: http://127.0.0.1:1/mcp }
+authorizationServers: [{ issuer: ${as.issuer} }]
+upstream:
+  url: http://127.0.0.1:1/upstream
+  credential:
+    type: client_credentials
+    issuer: ${as.issuer}
+    clientId: mcp-gateway
+    clientSecret: \${env:UPSTREAM_KEY}
+    resource: http://127.0.0.1:1/upstream
+`);
+      const { code, stderr, stdout } = await run(['serve', '--config', path], { UPSTREAM_KEY: SECRET });
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/upstream\.credential\.clientId: token endpoint .* refused the request \(invalid_client/);
+      expect(stderr).not.toMatch(/\n\s+at /);
+      expect(stdout + stderr).not.toContain(SECRET);
+    } finally {
+      await as.close();
+    }
   });
 
   it('a missing config file exits 1 with its path; no config at all is a usage error (2)', async () => {

@@ -8,7 +8,11 @@ import {
 } from '../../src/demo/authorization-server.js';
 
 const RESOURCE = 'http://127.0.0.1:9/mcp';
+const UPSTREAM = 'http://127.0.0.1:9/upstream';
 const SERVICE = { client_id: 'svc', client_secret: 'svc-secret-that-is-long-enough-000000' };
+const GATEWAY = { client_id: 'gateway', client_secret: 'gateway-secret-that-is-long-enough-00' };
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
 let as: DemoAuthorizationServer;
 
@@ -17,6 +21,7 @@ beforeAll(async () => {
     resources: [
       { resource: RESOURCE, scopes: ['mcp:read', 'mcp:write'] },
       { resource: 'http://127.0.0.1:9/other', scopes: ['other:read'] },
+      { resource: UPSTREAM, scopes: ['mcp:read', 'up:admin'], accessTokenTtlSeconds: 30 },
     ],
     user: { sub: 'alice', claims: { groups: ['eng'], tenant: 't1' } },
     clients: [{
@@ -24,7 +29,13 @@ beforeAll(async () => {
       grant_types: ['client_credentials'],
       response_types: [],
       redirect_uris: [],
+    }, {
+      ...GATEWAY,
+      grant_types: ['client_credentials', TOKEN_EXCHANGE],
+      response_types: [],
+      redirect_uris: [],
     }],
+    tokenExchange: [{ clientId: GATEWAY.client_id, subjectAudiences: [RESOURCE] }],
   });
 });
 
@@ -156,6 +167,49 @@ describe('demo authorization server', () => {
     );
     expect(unknown.status).toBe(400);
     expect(await unknown.json()).toMatchObject({ error: 'invalid_target' });
+  });
+
+  it('exchanges a user token for a token for another resource (RFC 8693), for allowed clients only', async () => {
+    const { accessToken } = await as.obtainUserToken({ resource: RESOURCE, scope: 'mcp:read mcp:write' });
+    const agent = (await verify(accessToken)).payload.client_id;
+    const basic = (client: { client_id: string; client_secret: string }) =>
+      ({ authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}` });
+    const exchange = (form: Record<string, string>, client = GATEWAY) =>
+      postToken({ grant_type: TOKEN_EXCHANGE, subject_token: accessToken, subject_token_type: ACCESS_TOKEN_TYPE, ...form }, basic(client));
+
+    const response = await exchange({ resource: UPSTREAM });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { access_token: string; issued_token_type: string; token_type: string; expires_in: number; scope: string };
+    expect(body).toMatchObject({ issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer', scope: 'mcp:read' });
+    expect(body.expires_in).toBeLessThanOrEqual(30);
+    const { payload } = await jwtVerify(body.access_token, createRemoteJWKSet(new URL(as.jwksUri)), { issuer: as.issuer, audience: UPSTREAM, typ: 'at+jwt' });
+    // The user stays the subject; the gateway acts now, the agent the user authorized acted before.
+    expect(payload).toMatchObject({ sub: 'alice', client_id: GATEWAY.client_id, scope: 'mcp:read', act: { sub: GATEWAY.client_id, act: { sub: agent } } });
+
+    expect(await (await exchange({ audience: UPSTREAM, scope: 'up:admin' })).json()).toMatchObject({ error: 'invalid_scope' });
+    expect(await (await exchange({ resource: 'http://127.0.0.1:9/unknown' })).json()).toMatchObject({ error: 'invalid_target' });
+    expect(await (await exchange({ resource: UPSTREAM, subject_token: 'not-a-token' })).json()).toMatchObject({ error: 'invalid_grant' });
+    // SERVICE may not use the grant at all; GATEWAY may not exchange tokens minted for another audience.
+    expect((await exchange({ resource: UPSTREAM }, SERVICE)).status).toBe(400);
+    const other = await as.obtainUserToken({ resource: 'http://127.0.0.1:9/other', scope: 'other:read' });
+    const foreign = await exchange({ resource: UPSTREAM, subject_token: other.accessToken });
+    expect(await foreign.json()).toMatchObject({ error: 'invalid_grant' });
+
+    const grants = as.tokenRequests.filter((request) => request.grantType === TOKEN_EXCHANGE);
+    expect(grants[0]).toEqual({ grantType: TOKEN_EXCHANGE, clientId: GATEWAY.client_id });
+    expect(grants.slice(1).every((request) => request.error !== undefined)).toBe(true);
+  });
+
+  it('records every token request and can simulate an outage', async () => {
+    const before = as.tokenRequests.length;
+    const basic = `Basic ${Buffer.from(`${SERVICE.client_id}:${SERVICE.client_secret}`).toString('base64')}`;
+    await (await postToken({ grant_type: 'client_credentials', resource: UPSTREAM }, { authorization: basic })).text();
+    expect(as.tokenRequests.slice(before)).toEqual([{ grantType: 'client_credentials', clientId: 'svc' }]);
+
+    await as.suspend();
+    await expect(fetch(`${as.issuer}/.well-known/openid-configuration`)).rejects.toThrow();
+    await as.resume();
+    expect((await fetch(`${as.issuer}/.well-known/openid-configuration`)).status).toBe(200);
   });
 
   it('rejects invalid options at start-up', async () => {

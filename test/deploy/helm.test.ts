@@ -45,7 +45,7 @@ describe('standalone mode', () => {
   it('points the gateway at upstream.url with a chart-made Secret, and locks the MCP server to the gateway', () => {
     const config = configOf(standalone)!;
     expect(config.upstream.url).toBe('http://tickets-mcp.tickets.svc.cluster.local:3000/mcp');
-    expect(config.upstream.credential).toEqual({ header: 'Authorization', value: 'Bearer example-only-not-a-real-token' });
+    expect(config.upstream.credential).toEqual({ type: 'static', header: 'Authorization', value: 'Bearer example-only-not-a-real-token' });
     expect(config.listen).toMatchObject({ host: '0.0.0.0', port: 8080, trustForwardedHeaders: true });
     expect(locateGatewayPod(standalone).upstreamContainers).toEqual([]);
     const upstreamPolicy = find(standalone, 'NetworkPolicy', 'tickets-mcp-auth-gateway-upstream');
@@ -91,7 +91,7 @@ describe('sidecar mode', () => {
     expect(findAll(sidecar, 'Secret')).toEqual([]);
     const pod = locateGatewayPod(sidecar);
     expect((pod.pod.volumes as Obj[]).find((v) => v.name === 'gateway-credentials')?.secret.secretName).toBe('tickets-mcp-api-key');
-    expect(pod.config?.upstream.credential?.value).toBe('secret-provided-out-of-band');
+    expect((pod.config?.upstream.credential as { value?: string } | undefined)?.value).toBe('secret-provided-out-of-band');
     const text = find(sidecar, 'ConfigMap', 'tickets-mcp-auth-gateway-config').data['gateway.yaml'] as string;
     expect(text).toContain('${file:/var/run/secrets/mcp-auth-gateway/api-key}');
   });

@@ -59,7 +59,7 @@ describe('deploy/kubernetes/overlays/example', () => {
     expect(pod.gateway.image).toBe('ghcr.io/mcp-auth-gateway/mcp-auth-gateway:0.1.0');
     expect(pod.upstreamContainers.map((c) => c.image)).toEqual(['registry.example.com/tickets-mcp:2.3.1']);
     expect(pod.config?.resource.url).toBe('https://tickets-mcp.example.com/mcp');
-    expect(pod.config?.upstream.credential?.value).toBe('example-only-not-a-real-key');
+    expect((pod.config?.upstream.credential as { value?: string } | undefined)?.value).toBe('example-only-not-a-real-key');
     const policy = find(example, 'NetworkPolicy');
     expect(policy.spec.ingress).toEqual([
       { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }], ports: [{ protocol: 'TCP', port: 8080 }] },

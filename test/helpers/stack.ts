@@ -15,15 +15,24 @@ import { findFreePort } from './ports.js';
 export const SERVICE_KEY = 'svc-key-for-tests-0123456789';
 export const DEFAULT_SCOPES = ['tickets:read', 'tickets:write', 'admin'];
 
+/** Where the parts listen, known before any of them starts (so each can be configured with the others' URLs). */
+export interface StackUrls {
+  /** The gateway's MCP endpoint, also its resource URL: http://127.0.0.1:PORT/mcp */
+  mcpUrl: string;
+  /** The upstream's MCP endpoint (http): http://127.0.0.1:PORT/mcp */
+  upstreamUrl: string;
+  /** The gateway's origin, where its identity JWKS is served. */
+  gatewayOrigin: string;
+}
+
 export interface StackOptions {
   scopes?: string[];
-  /** Options of the demo AS, or a function of the gateway's MCP URL (known before the AS starts). */
-  as?: Partial<DemoAuthorizationServerOptions> | ((mcpUrl: string) => Partial<DemoAuthorizationServerOptions>);
-  upstream?: DemoUpstreamOptions;
+  as?: Partial<DemoAuthorizationServerOptions> | ((urls: StackUrls) => Partial<DemoAuthorizationServerOptions>);
+  upstream?: DemoUpstreamOptions | ((urls: StackUrls & { as: DemoAuthorizationServer }) => DemoUpstreamOptions);
   /** A policy directory (default: none, every valid token may call everything). */
   policyDirectory?: string;
   /** Changes to the gateway config after the defaults are filled in. */
-  config?: (config: GatewayConfigInput, as: DemoAuthorizationServer) => GatewayConfigInput;
+  config?: (config: GatewayConfigInput, parts: StackUrls & { as: DemoAuthorizationServer; upstream: DemoUpstream }) => GatewayConfigInput;
 }
 
 export interface Stack {
@@ -45,18 +54,20 @@ export interface Stack {
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const scopes = options.scopes ?? DEFAULT_SCOPES;
-  const port = await findFreePort();
+  const [port, upstreamPort] = await Promise.all([findFreePort(), findFreePort()]);
   const mcpUrl = `http://127.0.0.1:${port}/mcp`;
+  const urls: StackUrls = { mcpUrl, upstreamUrl: `http://127.0.0.1:${upstreamPort}/mcp`, gatewayOrigin: `http://127.0.0.1:${port}` };
   const as = await startDemoAuthorizationServer({
     resources: [
       { resource: mcpUrl, scopes },
       { resource: 'http://127.0.0.1:1/other-service', scopes },
     ],
-    ...(typeof options.as === 'function' ? options.as(mcpUrl) : options.as),
+    ...(typeof options.as === 'function' ? options.as(urls) : options.as),
   });
   const upstream = await startDemoUpstream({
+    port: upstreamPort,
     requiredCredential: { header: 'x-api-key', value: SERVICE_KEY },
-    ...options.upstream,
+    ...(typeof options.upstream === 'function' ? options.upstream({ ...urls, as }) : options.upstream),
   });
   const baseConfig: GatewayConfigInput = {
     listen: { host: '127.0.0.1', port },
@@ -67,7 +78,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     logging: { level: 'debug' },
     ...(options.policyDirectory ? { policy: { directory: options.policyDirectory, pollIntervalSeconds: 0 } } : {}),
   };
-  const config = validateConfig(options.config ? options.config(baseConfig, as) : baseConfig);
+  const config = validateConfig(options.config ? options.config(baseConfig, { ...urls, as, upstream }) : baseConfig);
   let logText = '';
   const logSink = new Writable({
     write(chunk, _encoding, callback) {

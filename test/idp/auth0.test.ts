@@ -14,7 +14,7 @@ import { startStack, type Stack } from '../helpers/stack.js';
 let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({
-    as: (mcpUrl) => ({
+    as: ({ mcpUrl }) => ({
       issuer: (origin) => `${origin}/`,
       signingAlg: 'RS256',
       audienceParameter: true,
@@ -30,7 +30,7 @@ beforeAll(async () => {
         payload.permissions = String(payload.scope).split(' ');
       },
     }),
-    config: (base, as) =>
+    config: (base, { as }) =>
       recipeConfig({ doc: 'auth0.md', name: 'auth0', hosts: { 'https://example-tenant.us.auth0.com': originOf(as) } })(base, as),
   });
 });

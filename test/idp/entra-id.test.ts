@@ -30,7 +30,7 @@ let v1: Stack;
 beforeAll(async () => {
   [v2, v1] = await Promise.all([
     startStack({
-      as: (mcpUrl) => ({
+      as: ({ mcpUrl }) => ({
         issuer: (origin) => `${origin}/${TENANT}/v2.0`,
         signingAlg: 'RS256',
         resources: [
@@ -39,16 +39,16 @@ beforeAll(async () => {
         ],
         shapeAccessToken: entraShape('2.0'),
       }),
-      config: (base, as) => recipeConfig({ doc: 'entra-id.md', name: 'entra-v2', hosts: { 'https://login.microsoftonline.com': originOf(as) } })(base, as),
+      config: (base, { as }) => recipeConfig({ doc: 'entra-id.md', name: 'entra-v2', hosts: { 'https://login.microsoftonline.com': originOf(as) } })(base, as),
     }),
     startStack({
-      as: (mcpUrl) => ({
+      as: ({ mcpUrl }) => ({
         issuer: () => `https://sts.windows.net/${TENANT}/`,
         signingAlg: 'RS256',
         resources: [{ resource: mcpUrl, scopes: ['tickets.read'], audience: `api://${API_CLIENT_ID}` }],
         shapeAccessToken: entraShape('1.0'),
       }),
-      config: (base, as) => recipeConfig({ doc: 'entra-id.md', name: 'entra-v1', localJwks: true })(base, as),
+      config: (base, { as }) => recipeConfig({ doc: 'entra-id.md', name: 'entra-v1', localJwks: true })(base, as),
     }),
   ]);
 });

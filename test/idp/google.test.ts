@@ -14,7 +14,7 @@ const OTHER_AUDIENCE = 'https://other-service.example.com';
 let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({
-    as: (mcpUrl) => ({
+    as: ({ mcpUrl }) => ({
       issuer: () => 'https://accounts.google.com',
       signingAlg: 'RS256',
       resources: [
@@ -33,7 +33,7 @@ beforeAll(async () => {
         delete payload.jti;
       },
     }),
-    config: (base, as) => recipeConfig({ doc: 'google.md', name: 'google', localJwks: true })(base, as),
+    config: (base, { as }) => recipeConfig({ doc: 'google.md', name: 'google', localJwks: true })(base, as),
   });
 });
 afterAll(async () => stack?.close());

@@ -12,7 +12,7 @@ const NO_MAPPER = 'http://127.0.0.1:1/scope-without-audience-mapper';
 let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({
-    as: (mcpUrl) => ({
+    as: ({ mcpUrl }) => ({
       issuer: (origin) => `${origin}/realms/mcp`,
       signingAlg: 'RS256',
       resources: [
@@ -29,7 +29,7 @@ beforeAll(async () => {
         payload.preferred_username = 'alice';
       },
     }),
-    config: (base, as) => recipeConfig({ doc: 'keycloak.md', name: 'keycloak', hosts: { 'https://keycloak.example.com': originOf(as) } })(base, as),
+    config: (base, { as }) => recipeConfig({ doc: 'keycloak.md', name: 'keycloak', hosts: { 'https://keycloak.example.com': originOf(as) } })(base, as),
   });
 });
 afterAll(async () => stack?.close());

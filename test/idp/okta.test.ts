@@ -12,7 +12,7 @@ const DEFAULT_AUDIENCE_RESOURCE = 'http://127.0.0.1:1/server-with-default-audien
 let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({
-    as: (mcpUrl) => ({
+    as: ({ mcpUrl }) => ({
       issuer: (origin) => `${origin}/oauth2/aus-mcp-tickets`,
       signingAlg: 'RS256',
       resources: [
@@ -29,7 +29,7 @@ beforeAll(async () => {
         delete payload.client_id;
       },
     }),
-    config: (base, as) => recipeConfig({ doc: 'okta.md', name: 'okta', hosts: { 'https://example.okta.com': originOf(as) } })(base, as),
+    config: (base, { as }) => recipeConfig({ doc: 'okta.md', name: 'okta', hosts: { 'https://example.okta.com': originOf(as) } })(base, as),
   });
 });
 afterAll(async () => stack?.close());

@@ -80,6 +80,8 @@ describe('audit records', () => {
       what: { httpMethod: 'POST', jsonrpcId: 'a-1', method: 'tools/call', target: { kind: 'tool', name: 'echo' } },
       decision: { effect: 'allow', reason: 'allowed', rules: [{ kind: 'tool', pattern: 'echo' }], requiredScopes: [], policyVersion: stack.gateway.policies.current.version },
       outcome: { status: 200, result: 'success' },
+      // The third identity: the gateway's own credential towards the upstream (never its value).
+      upstream: { credential: { kind: 'static', header: 'X-API-Key' } },
     });
     expect(record.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(record.eventId).toMatch(/^[0-9a-f-]{36}$/);

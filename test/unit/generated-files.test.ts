@@ -11,11 +11,14 @@ describe('files generated from the schemas', () => {
   it('gateway.example.yaml shows every option of the schema', () => {
     const example = readFileSync(new URL('../../gateway.example.yaml', import.meta.url), 'utf8');
     const missing: string[] = [];
-    const visit = (schema: { properties?: Record<string, unknown>; items?: unknown }, path: string) => {
+    type Node = { properties?: Record<string, unknown>; items?: Node; oneOf?: Node[]; anyOf?: Node[] };
+    const visit = (schema: Node, path: string) => {
+      // Every form of a union (upstream.credential) counts: commented-out forms are shown too.
+      for (const variant of schema.oneOf ?? schema.anyOf ?? []) visit(variant, path);
       for (const [key, child] of Object.entries(schema.properties ?? {})) {
         if (key === '$schema') continue;
-        if (!new RegExp(`^\\s*(- )?#?\\s*${key}:`, 'm').test(example)) missing.push(`${path}${key}`);
-        const node = child as { properties?: Record<string, unknown>; items?: { properties?: Record<string, unknown> } };
+        if (!new RegExp(`^\\s*(- )?(#\\s*)*(- )?${key}:`, 'm').test(example)) missing.push(`${path}${key}`);
+        const node = child as Node;
         visit(node.items ?? node, `${path}${key}.`);
       }
     };

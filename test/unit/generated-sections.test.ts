@@ -13,7 +13,7 @@ describe('generated sections of hand-written docs', () => {
     expect(table).toContain('| `listen.port` | integer | `8080` |  |');
     expect(table).toContain('| `resource.url` | URL | **required** |  |');
     expect(table).toContain('| `authorizationServers[].issuer` | URL | **required** |  |');
-    expect(table).toContain('| `upstream.credential.value` | string | **required** | yes |');
+    expect(table).toContain('| `upstream.credential.value` | string (with type: static) | **required** | yes |');
     expect(table).toContain('| `shutdown.lameDuckMs` | integer | `0` |  |');
   });
 

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { extractBearerToken, hashToken, hasQueryToken, type TokenVerifier } from '../../auth/index.js';
+import { extractBearerToken, hashToken, hasQueryToken, SubjectToken, type TokenVerifier } from '../../auth/index.js';
 import { GatewayError } from '../../errors/index.js';
 import type { GatewayEnv } from '../context.js';
 import { readHeader, readSearch } from '../request-headers.js';
@@ -28,6 +28,7 @@ export function createAuthenticate(verifier: TokenVerifier): MiddlewareHandler<G
       observation.refusedTokenFingerprint = hashToken(token).slice(0, 12);
       throw error;
     }
+    c.set('subjectToken', new SubjectToken(token));
     await next();
   };
 }

@@ -9,10 +9,13 @@ import type { JsonRpcId } from '../../jsonrpc/index.js';
 import type { GatewayMetrics } from '../../metrics/index.js';
 import { createListFilter, idKey, isListMethod, type ListMethod, type ListResponseSelector } from '../../policy/index.js';
 import type { Forwarder, ForwardRequest } from '../../proxy/index.js';
+import type { UpstreamAuth } from '../../upstream-auth/index.js';
 import type { GatewayEnv } from '../context.js';
 
 export interface ForwardOptions {
   forwarder: Forwarder;
+  /** Describes the three identities of a forwarded call (user, agent, service credential) for audit. */
+  upstreamAuth: Pick<UpstreamAuth, 'describe'> | undefined;
   tools: ToolHeaderRegistry;
   /** Largest list response (JSON body or SSE event) held for filtering, in bytes. */
   maxListResponseBytes: number;
@@ -28,7 +31,7 @@ export interface ForwardOptions {
  * stream may replay one) go through the list filter, decided by the same
  * policy as the calls.
  */
-export function createForward({ forwarder, tools, maxListResponseBytes, metrics, logger }: ForwardOptions): MiddlewareHandler<GatewayEnv> {
+export function createForward({ forwarder, upstreamAuth, tools, maxListResponseBytes, metrics, logger }: ForwardOptions): MiddlewareHandler<GatewayEnv> {
   return async function forward(c) {
     const { incoming, outgoing } = c.env ?? {};
     if (!incoming || !outgoing) {
@@ -36,10 +39,14 @@ export function createForward({ forwarder, tools, maxListResponseBytes, metrics,
     }
     const observation = c.get('observation');
     const traceparent = observation.trace.startUpstream();
+    const caller = { principal: c.get('principal'), subjectToken: c.get('subjectToken') };
+    // Set before forwarding, so the record of a call that fails upstream still names all three identities.
+    if (upstreamAuth) c.set('upstreamIdentities', upstreamAuth.describe(caller));
     const request: ForwardRequest = {
       incoming,
       outgoing,
       body: c.req.method === 'POST' ? c.get('rawBody') : undefined,
+      caller,
       headerOverrides: {
         'x-request-id': observation.requestId,
         ...(traceparent ? { traceparent } : {}),
@@ -57,10 +64,9 @@ export function createForward({ forwarder, tools, maxListResponseBytes, metrics,
       const tap = createOutcomeTap(String(headers['content-type'] ?? ''), (id, outcome) => observation.outcomes.set(idKey(id as JsonRpcId), outcome));
       if (tap) transforms.push(tap);
       if (selector) {
-        const caller = c.get('principal');
         const filter = createListFilter(status, headers, {
           policy: c.get('policy'),
-          caller,
+          caller: caller.principal,
           selector,
           maxBytes: maxListResponseBytes,
           onToolsListed: (listed) => tools.learn(listed),

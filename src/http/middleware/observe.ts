@@ -82,6 +82,7 @@ function record(c: Context<GatewayEnv>, observation: RequestObservation, deps: O
       policyVersion: policy?.version,
       forward: forwarded,
       outcomes: observation.outcomes,
+      serviceIdentity: c.get('upstreamIdentities')?.service,
     },
     deps.redactArguments,
   );
@@ -136,7 +137,13 @@ function recordMetrics(
     if (forwarded.endedBy === 'upstream') metrics.upstreamErrors.inc({ kind: 'reset' });
   }
   if (error instanceof GatewayError) {
-    const kind = { upstream_unreachable: 'unreachable', upstream_timeout: 'timeout', upstream_auth_failed: 'auth_failed' }[error.code as string];
+    const kind = {
+      upstream_unreachable: 'unreachable',
+      upstream_timeout: 'timeout',
+      upstream_auth_failed: 'auth_failed',
+      upstream_credential_unavailable: 'credential_unavailable',
+      upstream_credential_refused: 'credential_refused',
+    }[error.code as string];
     if (kind) metrics.upstreamErrors.inc({ kind });
   }
 }

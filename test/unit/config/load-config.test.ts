@@ -27,7 +27,7 @@ function problems(text: string, env: Record<string, string> = { UPSTREAM_TOKEN: 
 describe('config loading', () => {
   it('accepts a minimal config and fills every default', () => {
     const config = parseConfigText(VALID, 'gateway.yaml', { env: { UPSTREAM_TOKEN: 'up-secret-123' } });
-    expect(config.upstream.credential?.value).toBe('Bearer up-secret-123');
+    expect(config.upstream.credential).toMatchObject({ type: 'static', value: 'Bearer up-secret-123' });
     expect(config.listen).toEqual({ host: '127.0.0.1', port: 8080, trustForwardedHeaders: false });
     expect(config.authorizationServers[0]!.algorithms).not.toContain('HS256');
     expect(config.limits.maxBodyBytes).toBe(4 * 1024 * 1024);
@@ -73,7 +73,7 @@ describe('config loading', () => {
       'gateway.yaml',
       { env: { PORT: '9090', HOST: '0.0.0.0' }, readFile: (path) => (path === '/run/secrets/upstream' ? 'Bearer from-file\n' : '') },
     );
-    expect(config.upstream.credential?.value).toBe('Bearer from-file');
+    expect(config.upstream.credential).toMatchObject({ type: 'static', value: 'Bearer from-file' });
     expect(config.listen.port).toBe(9090);
     expect(config.listen.host).toBe('0.0.0.0');
   });
@@ -82,6 +82,6 @@ describe('config loading', () => {
     expect(problems(VALID.replace('Bearer ${env:UPSTREAM_TOKEN}', '${file:/nope/secret}'), {})).toMatch(/cannot read secret file \/nope\/secret \(ENOENT\)/);
     // A replacer function: in a replacement string `$$` would itself mean `$`.
     const config = parseConfigText(VALID.replace('Bearer ${env:UPSTREAM_TOKEN}', () => 'literal $${env:X}'), 'g.yaml', { env: {} });
-    expect(config.upstream.credential?.value).toBe('literal ${env:X}');
+    expect(config.upstream.credential).toMatchObject({ type: 'static', value: 'literal ${env:X}' });
   });
 });

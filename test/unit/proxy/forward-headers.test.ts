@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildClientHeaders, buildUpstreamHeaders } from '../../../src/proxy/index.js';
 
 const context = {
-  credential: { header: 'x-api-key', value: 'svc' },
+  gatewayHeaders: { 'x-api-key': 'svc' },
   remoteAddress: '10.0.0.7',
   trustForwardedHeaders: false,
   publicProto: 'https',
@@ -56,6 +56,16 @@ describe('buildUpstreamHeaders', () => {
   it('a client cannot smuggle its own value for the service credential header', () => {
     const headers = buildUpstreamHeaders({ 'x-api-key': 'forged' }, context);
     expect(headers['x-api-key']).toBe('svc');
+  });
+
+  it('drops the identity headers a client sends; the gateway sets its own', () => {
+    const headers = buildUpstreamHeaders(
+      { 'x-mcp-user': 'admin', 'x-mcp-identity': 'forged', 'x-other': 'kept' },
+      { ...context, alsoDrop: new Set(['x-mcp-user', 'x-mcp-identity']), gatewayHeaders: { 'x-mcp-user': 'alice' } },
+    );
+    expect(headers['x-mcp-user']).toBe('alice');
+    expect(headers['x-mcp-identity']).toBeUndefined();
+    expect(headers['x-other']).toBe('kept');
   });
 
   it('appends to X-Forwarded-For only when trusted', () => {

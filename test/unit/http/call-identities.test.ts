@@ -1,0 +1,116 @@
+/**
+ * Point 3 of the Upstream identity issue: every forwarded call names its three identities on
+ * the Hono context (`upstreamIdentities`), set before forwarding so a call that fails upstream
+ * has them too. An audit step wrapping `forward` reads them after `await next()`, as here.
+ */
+import { EventEmitter } from 'node:events';
+import { Hono } from 'hono';
+import { describe, expect, it } from 'vitest';
+import { SubjectToken, type Principal } from '../../../src/auth/index.js';
+import { validateConfig, type GatewayConfigInput } from '../../../src/config/index.js';
+import { buildErrorResponse } from '../../../src/errors/index.js';
+import type { GatewayEnv } from '../../../src/http/index.js';
+import { createForward } from '../../../src/http/middleware/forward.js';
+import { silentLogger } from '../../../src/log/index.js';
+import { ToolHeaderRegistry } from '../../../src/mcp-headers/index.js';
+import { createForwarder } from '../../../src/proxy/index.js';
+import { RequestTrace } from '../../../src/tracing/index.js';
+import { createUpstreamAuth, type CallIdentities } from '../../../src/upstream-auth/index.js';
+import { TLS } from '../../helpers/tls-fixtures.js';
+
+const USER_TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.dXNlci10b2tlbg';
+const principal: Principal = {
+  issuer: 'https://as.example.com',
+  subject: 'alice',
+  clientId: 'claude-desktop',
+  scopes: new Set(['tickets:read']),
+  claims: { sub: 'alice' },
+  expiresAt: Math.floor(Date.now() / 1000) + 300,
+  tokenFingerprint: 'abc',
+  authenticationMethod: 'jwt',
+};
+
+/** Runs one call through `forward` towards an upstream that is not there, recording what audit would see. */
+async function recordCall(upstream: GatewayConfigInput['upstream']): Promise<{ identities: CallIdentities | undefined; status: number }> {
+  const config = validateConfig({ resource: { url: 'https://mcp.example.com/mcp' }, authorizationServers: [{ issuer: 'https://as.example.com' }], upstream });
+  const upstreamAuth = createUpstreamAuth(config, { logger: silentLogger });
+  const forwarder = createForwarder({ upstream: config.upstream, trustForwardedHeaders: false, publicUrl: config.resource.url, auth: upstreamAuth });
+  let identities: CallIdentities | undefined;
+  const app = new Hono<GatewayEnv>();
+  app.post(
+    '/mcp',
+    async function authenticated(c, next) {
+      c.set('principal', principal);
+      c.set('subjectToken', new SubjectToken(USER_TOKEN));
+      c.set('rawBody', Buffer.from('{}'));
+      c.set('rpcBody', { batch: false, messages: [] });
+      c.set('observation', { requestId: 'r-1', startedAt: performance.now(), time: new Date(), trace: new RequestTrace(undefined, undefined, 1), outcomes: new Map() });
+      await next();
+    },
+    async function audit(c, next) {
+      try {
+        await next();
+      } finally {
+        identities = c.get('upstreamIdentities');
+      }
+    },
+    createForward({ forwarder, upstreamAuth, tools: new ToolHeaderRegistry(), maxListResponseBytes: 1 << 20, metrics: undefined, logger: silentLogger }),
+  );
+  app.onError((error) => {
+    const response = buildErrorResponse(error, { resourceMetadataUrl: 'x', challengeScopes: [], jsonRpc: true });
+    return new Response(response.body, { status: response.status });
+  });
+  const incoming = { method: 'POST', url: '/mcp', headers: {}, socket: { remoteAddress: '127.0.0.1' } };
+  const response = await app.request('/mcp', { method: 'POST' }, { incoming, outgoing: new EventEmitter() });
+  await forwarder.close();
+  return { identities, status: response.status };
+}
+
+describe('call identities for audit', () => {
+  it('names user, agent and a static credential with its mTLS certificate, even when the upstream is down', async () => {
+    const { identities, status } = await recordCall({
+      url: 'https://127.0.0.1:1/mcp',
+      credential: { header: 'X-API-Key', value: 'service-key-secret' },
+      tls: { clientCertificate: TLS.clientCertificate, clientKey: TLS.clientKey, ca: TLS.ca },
+      connectTimeoutMs: 1000,
+    });
+    expect(status).toBe(502);
+    expect(identities).toEqual({
+      user: { subject: 'alice', issuer: 'https://as.example.com' },
+      agent: { clientId: 'claude-desktop' },
+      service: {
+        kind: 'static',
+        header: 'X-API-Key',
+        clientCertificate: { subject: expect.stringContaining('CN=mcp-auth-gateway'), fingerprint256: expect.stringMatching(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/) },
+      },
+    });
+    expect(JSON.stringify(identities)).not.toContain('service-key-secret');
+  });
+
+  it('for token exchange: the credential is the user\'s, obtained by the gateway\'s client; never a token', async () => {
+    const { identities, status } = await recordCall({
+      url: 'http://127.0.0.1:1/mcp',
+      credential: {
+        type: 'token_exchange',
+        tokenEndpoint: 'http://127.0.0.1:1/token',
+        clientId: 'mcp-gateway',
+        clientSecret: 'gateway-secret',
+        resource: 'http://127.0.0.1:1/mcp',
+        timeoutMs: 500,
+      },
+    });
+    // The AS is not there either: 503 before anything is sent upstream.
+    expect(status).toBe(503);
+    expect(identities).toEqual({
+      user: { subject: 'alice', issuer: 'https://as.example.com' },
+      agent: { clientId: 'claude-desktop' },
+      service: { kind: 'token_exchange', clientId: 'mcp-gateway', subject: 'alice', authorizationServer: 'http://127.0.0.1:1/token', target: 'http://127.0.0.1:1/mcp' },
+    });
+    expect(JSON.stringify(identities)).not.toContain(USER_TOKEN);
+  });
+
+  it('no credential configured: kind none', async () => {
+    const { identities } = await recordCall({ url: 'http://127.0.0.1:1/mcp', connectTimeoutMs: 500 });
+    expect(identities?.service).toEqual({ kind: 'none' });
+  });
+});
