@@ -57,6 +57,20 @@ describe('token exchange', () => {
     const upstreamToken = seen.headers.authorization!.slice('Bearer '.length);
     expect(stack.logOutput()).not.toContain(userToken);
     expect(stack.logOutput()).not.toContain(upstreamToken);
+
+    // The audit record names the three identities: user and agent (who), and the service
+    // credential (upstream.credential), without any token.
+    const record = stack.auditRecords().at(-1)!;
+    expect(record.who).toMatchObject({ subject: 'demo-user', clientId: agent });
+    expect(record.upstream?.credential).toEqual({
+      kind: 'token_exchange',
+      clientId: GATEWAY_CLIENT.client_id,
+      subject: 'demo-user',
+      authorizationServer: expect.any(String),
+      target: stack.upstream.url,
+    });
+    expect(stack.auditOutput()).not.toContain(userToken);
+    expect(stack.auditOutput()).not.toContain(upstreamToken);
   });
 
   it('exchanges again for another user token (cache entries are per token)', async () => {
