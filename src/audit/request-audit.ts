@@ -40,6 +40,11 @@ export function buildAuditRecords(facts: RequestFacts, redactArguments: ((value:
   const base = baseRecord(facts);
   const error = facts.error instanceof GatewayError ? facts.error : facts.error ? new GatewayError('internal') : undefined;
 
+  const tokenError = error?.code === 'token_missing' || error?.code === 'token_invalid' || error?.code === 'token_in_query';
+  if (!facts.principal && !tokenError) {
+    // Refused before authentication for another reason (Origin, Host): no caller to name.
+    return [{ ...base, event: 'request.rejected', outcome: { status: facts.status, result: 'rejected', ...(error ? { errorCode: error.code } : {}) } }];
+  }
   if (!facts.principal) {
     return [
       {
