@@ -139,6 +139,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       elevation: new ScopeElevationTracker(),
       logger: deps.logger,
     },
+    // /healthz and /readyz stay on the main port unless an admin port takes them, metrics or not.
+    operations: !separateAdmin,
     metricsPath: separateAdmin ? undefined : config.metrics.enabled ? config.metrics.path : undefined,
     logger: deps.logger,
   });

@@ -166,7 +166,7 @@ export const metricsSchema = z
       .describe('Serve metrics (and /healthz, /readyz) on this separate admin port instead of the main one.'),
     host: z.string().min(1).default('127.0.0.1').describe('Address of the admin port.'),
   })
-  .describe('Prometheus metrics (docs/operations.md lists them).');
+  .describe('Prometheus metrics (docs/observability.md lists them).');
 
 export const tracingSchema = z
   .strictObject({

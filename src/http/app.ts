@@ -46,7 +46,9 @@ export interface AppDependencies {
   readiness: ReadinessSource;
   /** Audit, metrics and tracing. */
   observability: ObservabilityDependencies;
-  /** Serve /metrics on this app (false when an admin port serves it). */
+  /** Serve /healthz and /readyz on this app (false when an admin port serves them). */
+  operations: boolean;
+  /** Serve /metrics on this app at this path (undefined when disabled or on the admin port). */
   metricsPath: string | undefined;
   logger: Logger;
 }
@@ -71,7 +73,7 @@ export function createApp(deps: AppDependencies): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>({ strict: false });
   if (deps.origins.allowedHosts) app.use('*', createHostGuard(deps.origins, HEALTH_PATHS));
 
-  if (deps.metricsPath) mountOperations(app, deps.readiness, deps.observability.metrics, deps.metricsPath);
+  if (deps.operations) mountOperations(app, deps.readiness, deps.observability.metrics, deps.metricsPath);
 
   // RFC 9728 discovery: a document prepared per policy version (never a 5xx),
   // readable from any origin so browser-based clients can discover us.
