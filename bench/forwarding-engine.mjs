@@ -13,19 +13,21 @@
 // undici, hono and @hono/node-server are imported from this repo's node_modules
 // (the versions the gateway ships); http-proxy-middleware is resolved with
 // createRequire() from $BENCH_EXTRA_DEPS. Without taskset or with fewer than
-// 2 CPUs the processes run unpinned. A full run takes about 15 minutes on a
-// quiet machine, more when samples have to be repeated.
+// 2 CPUs the processes run unpinned. A full run takes about 10 minutes on a
+// quiet machine, more when samples have to be repeated. Runs are short (2-3 s)
+// so that they fit between other processes' bursts on a shared machine; on a
+// quiet machine use DURATION=10 C1_DURATION=5 RATE_DURATION=10.
 //
 // Options (environment):
-//   ROUNDS=5 DURATION=5 CONNECTIONS=32       saturation runs (wrk -t1 -cN), interleaved rounds
-//   C1_DURATION=5 C1_ROUNDS=3                -c1 latency runs (wrk -t1 -c1; 0 = skip)
-//   RATE=1000 RATE_DURATION=5 RATE_ROUNDS=3  fixed-rate latency (0 = skip): an open-loop
+//   ROUNDS=5 DURATION=2 CONNECTIONS=32       saturation runs (wrk -t1 -cN), interleaved rounds
+//   C1_DURATION=2 C1_ROUNDS=3                -c1 latency runs (wrk -t1 -c1; 0 = skip)
+//   RATE=1000 RATE_DURATION=3 RATE_ROUNDS=3  fixed-rate latency (0 = skip): an open-loop
 //                                            generator in this file (wrk2 is not in Debian),
 //                                            latency counted from each request's scheduled
 //                                            send time, so queueing is not hidden (it
 //                                            ticks every 1 ms: ~1 ms latency floor, see "direct")
 //   ONLY=direct,undici-request,...           subset of targets; PAYLOADS=json,sse
-//   QUIET_SECONDS=2 QUIET_TIMEOUT=180        before each sample, wait until other processes used
+//   QUIET_SECONDS=1 QUIET_TIMEOUT=180        before each sample, wait until other processes used
 //                                            < MAX_OTHERS/2 CPUs for QUIET_SECONDS (shared machine)
 //   MAX_OTHERS=0.25 MAX_WAIT=0.1             re-run a sample (up to MAX_ATTEMPTS times) when
 //   MIN_SATURATED_CPU=0.9 MAX_ATTEMPTS=30    other processes on the machine used more than
@@ -447,12 +449,12 @@ async function sanityCheck(url, payload) {
 
 async function main() {
   const rounds = numEnv('ROUNDS', 5);
-  const duration = numEnv('DURATION', 5);
+  const duration = numEnv('DURATION', 2);
   const connections = numEnv('CONNECTIONS', 32);
-  const c1Duration = numEnv('C1_DURATION', 5);
+  const c1Duration = numEnv('C1_DURATION', 2);
   const c1Rounds = numEnv('C1_ROUNDS', 3);
   const rate = numEnv('RATE', 1000);
-  const rateDuration = numEnv('RATE_DURATION', 5);
+  const rateDuration = numEnv('RATE_DURATION', 3);
   const rateRounds = numEnv('RATE_ROUNDS', 3);
   const targets = env('ONLY', Object.keys(TARGETS).join(',')).split(',');
   const payloads = env('PAYLOADS', 'json,sse').split(',');
@@ -495,7 +497,7 @@ async function main() {
   const maxAttempts = numEnv('MAX_ATTEMPTS', 30);
   // Others' builds and test runs come in bursts: start a sample only after the
   // machine has been quiet for QUIET_SECONDS (or after QUIET_TIMEOUT seconds).
-  const quietSeconds = numEnv('QUIET_SECONDS', 2);
+  const quietSeconds = numEnv('QUIET_SECONDS', 1);
   const quietTimeout = numEnv('QUIET_TIMEOUT', 180);
   async function waitForQuiet() {
     const deadline = performance.now() + quietTimeout * 1000;

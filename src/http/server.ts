@@ -42,6 +42,8 @@ export async function listen(app: Hono<GatewayEnv>, { host, port, logger, limits
       // request, within these limits.
       headersTimeout: limits?.headersTimeoutMs ?? 20_000,
       requestTimeout: limits?.requestTimeoutMs ?? 60_000,
+      // Node checks the two timeouts above on this period (default 30 s, too coarse for them).
+      connectionsCheckingInterval: 1000,
       // Over it, node answers 431 before any of our code runs.
       maxHeaderSize: limits?.maxHeaderBytes ?? 16 * 1024,
       keepAliveTimeout: 65_000,
