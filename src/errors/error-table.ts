@@ -34,6 +34,13 @@ export const ERROR_TABLE = {
     jsonRpcCode: -32600,
     message: 'Access tokens are accepted only in the Authorization header',
   },
+  credentials_ambiguous: {
+    status: 400,
+    oauthError: 'invalid_request',
+    challenge: true,
+    jsonRpcCode: -32600,
+    message: 'Send exactly one Authorization header',
+  },
   insufficient_scope: {
     status: 403,
     oauthError: 'insufficient_scope',

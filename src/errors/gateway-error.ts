@@ -12,6 +12,7 @@ export type GatewayErrorCode =
   | 'token_missing'
   | 'token_invalid'
   | 'token_in_query'
+  | 'credentials_ambiguous'
   | 'insufficient_scope'
   | 'access_denied'
   | 'denied_in_band'

@@ -155,6 +155,28 @@ describe('limits', () => {
   });
 });
 
+describe('idle SSE streams', () => {
+  it('ends a stream the upstream has been silent on for sseIdleTimeoutSeconds', async () => {
+    const idle = await startStack({ config: (config) => ({ ...config, limits: { sseKeepAliveSeconds: 0, sseIdleTimeoutSeconds: 1 } }) });
+    try {
+      const token = await idle.obtainToken();
+      const init = await mcpPost(idle.mcpUrl, INITIALIZE, bearer(token));
+      await init.text();
+      const headers = { ...bearer(token), 'mcp-session-id': init.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-11-25' };
+      await (await mcpPost(idle.mcpUrl, { jsonrpc: '2.0', method: 'notifications/initialized' }, headers)).text();
+      const started = Date.now();
+      const stream = await fetch(idle.mcpUrl, { headers: { ...headers, accept: 'text/event-stream' } });
+      expect(stream.status).toBe(200);
+      const ended = await stream.text().then(() => 'ended', () => 'cut');
+      expect(ended).toMatch(/ended|cut/);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await idle.close();
+    }
+  });
+});
+
 describe('session binding', () => {
   it('a session id is useless to another principal (404, audited) and to a tampered copy', async () => {
     const owner = await stack.obtainToken();
