@@ -91,6 +91,18 @@ export interface DemoAuthorizationServerOptions {
    * resource. The client must also list the grant type in its `grant_types`. Default: none.
    */
   tokenExchange?: TokenExchangeRule[];
+  /**
+   * Dynamic client registration (RFC 7591) at `/register`; default true. False makes the AS an
+   * identity provider the way Entra ID, Google and Okta's org server are: clients must be
+   * pre-registered (`clients`).
+   */
+  dynamicRegistration?: boolean;
+  /**
+   * OpenID scopes and the user claims each puts into the ID token, e.g. `{ email: ['email'],
+   * groups: ['groups'] }` (the values come from `user.claims`). Put into the ID token itself, not
+   * only at userinfo, as Entra ID does for `groups`. Default: only `openid` (`sub`).
+   */
+  idTokenClaims?: Record<string, string[]>;
 }
 
 /** One request to the token endpoint, as the AS saw it (no token or secret is kept). */
@@ -238,6 +250,8 @@ interface Settings {
   shapeAccessToken: DemoAuthorizationServerOptions['shapeAccessToken'];
   audienceParameter: boolean;
   tokenExchange: readonly TokenExchangeRule[];
+  dynamicRegistration: boolean;
+  idTokenClaims: Record<string, string[]>;
 }
 
 /** Checks the options once, at start-up, with messages that name the option. */
@@ -303,6 +317,8 @@ function resolveSettings(opts: DemoAuthorizationServerOptions): Settings {
     shapeAccessToken: opts.shapeAccessToken,
     audienceParameter: opts.audienceParameter ?? false,
     tokenExchange,
+    dynamicRegistration: opts.dynamicRegistration ?? true,
+    idTokenClaims: opts.idTokenClaims ?? {},
   };
 }
 
@@ -460,7 +476,12 @@ function buildProviderConfiguration({ settings, mountPath, keys, adapter, cookie
     responseTypes: ['code'],
     // Resource scopes are listed too: dynamic registration (RFC 7591) refuses a client
     // `scope` the AS does not know, and the MCP SDK registers with the challenged scope.
-    scopes: ['openid', ...new Set([...resources.values()].flatMap((entry) => entry.scopes))],
+    scopes: ['openid', ...Object.keys(settings.idTokenClaims), ...new Set([...resources.values()].flatMap((entry) => entry.scopes))],
+    // OpenID scopes → claims (oidc-provider's defaults plus ours); with conformIdTokenClaims off
+    // they go into the ID token itself.
+    ...(Object.keys(settings.idTokenClaims).length > 0
+      ? { claims: { acr: null, sid: null, auth_time: null, iss: null, openid: ['sub'], ...settings.idTokenClaims }, conformIdTokenClaims: false }
+      : {}),
     // The official MCP SDK registers with the scope of its first challenge and
     // never re-registers, so an AS that enforces a client's registered `scope`
     // refuses its later step-up as invalid_scope. This demo AS keeps no scope
@@ -520,7 +541,7 @@ function buildProviderConfiguration({ settings, mountPath, keys, adapter, cookie
     features: {
       devInteractions: { enabled: false },
       rpInitiatedLogout: { enabled: false },
-      registration: { enabled: true },
+      registration: { enabled: settings.dynamicRegistration },
       clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,

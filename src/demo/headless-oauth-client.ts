@@ -20,6 +20,17 @@ import { completeAuthorizationHeadless } from './authorization-server.js';
 /** Never dereferenced: the headless flow stops at the redirect and reads the code from it. */
 const REDIRECT_URL = 'http://127.0.0.1:8976/callback';
 
+export interface HeadlessOAuthProviderOptions {
+  /**
+   * Runs the user's part of an authorization and returns the code. Default: the demo AS's
+   * headless flow (no pages). With the gateway's authorization server facade, which shows a
+   * consent page, use a HeadlessBrowser (`(url, redirect) => browser.authorize(url, redirect)`).
+   */
+  authorize?: (authorizationUrl: URL, redirectUri: string) => Promise<{ code?: string; error?: string }>;
+  /** An https client ID metadata document URL: the SDK uses it as the client id when the AS supports CIMD. */
+  clientMetadataUrl?: string;
+}
+
 export class HeadlessOAuthProvider implements OAuthClientProvider {
   #client: OAuthClientInformationMixed | undefined;
   #tokens: OAuthTokens | undefined;
@@ -38,7 +49,12 @@ export class HeadlessOAuthProvider implements OAuthClientProvider {
   constructor(
     private readonly clientName = 'mcp-auth-gateway demo client',
     private readonly keepRefreshTokens = true,
+    private readonly options: HeadlessOAuthProviderOptions = {},
   ) {}
+
+  get clientMetadataUrl(): string | undefined {
+    return this.options.clientMetadataUrl;
+  }
 
   get redirectUrl(): string {
     return REDIRECT_URL;
@@ -77,8 +93,10 @@ export class HeadlessOAuthProvider implements OAuthClientProvider {
 
   async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
     this.authorizationUrls.push(authorizationUrl);
-    const { code } = await completeAuthorizationHeadless(authorizationUrl, REDIRECT_URL);
-    this.pendingCode = code;
+    const authorize = this.options.authorize ?? completeAuthorizationHeadless;
+    const result: { code?: string; error?: string } = await authorize(authorizationUrl, REDIRECT_URL);
+    if (!result.code) throw new Error(`authorization ended without a code (${result.error ?? 'and without an error'})`);
+    this.pendingCode = result.code;
   }
 
   saveCodeVerifier(codeVerifier: string): void {
