@@ -15,6 +15,7 @@ import { buildOriginPolicy } from './http/browser-safety.js';
 import { RateLimiter, StreamCounter } from './limits/index.js';
 import { SessionBinding } from './sessions/index.js';
 import { createUpstreamAuth, type UpstreamAuth } from './upstream-auth/index.js';
+import { createAuthorizationServer, type AuthorizationServerFacade, type FacadeStores } from './authorization-server/index.js';
 
 export interface GatewayDependencies {
   logger: Logger;
@@ -24,6 +25,8 @@ export interface GatewayDependencies {
   now?: () => number;
   /** Where audit records go, overriding the config (tests). */
   auditSink?: AuditSink;
+  /** Shared stores for the authorization server facade when several replicas run (docs/as-facade.md). */
+  authorizationServerStores?: FacadeStores;
 }
 
 export interface Gateway {
@@ -34,6 +37,8 @@ export interface Gateway {
   audit: AuditLog | undefined;
   /** The gateway's credential and identity towards the upstream. */
   upstreamAuth: UpstreamAuth;
+  /** The authorization server facade, when `authorizationServer` is configured. */
+  authorizationServer: AuthorizationServerFacade | undefined;
   /**
    * Checks the upstream credential (rejects with a ConfigError when the authorization server
    * says it is misconfigured), starts fetching keys, watching the policy, and listens. Resolves
@@ -63,15 +68,6 @@ export interface Gateway {
  */
 export async function createGateway(config: GatewayConfig, deps: GatewayDependencies): Promise<Gateway> {
   const metrics = config.metrics.enabled ? new GatewayMetrics() : undefined;
-  const verifier = createJwtVerifier({
-    authorizationServers: config.authorizationServers,
-    defaultAudiences: [config.resource.url],
-    cache: config.tokenCache,
-    logger: deps.logger,
-    ...(deps.fetch ? { fetch: deps.fetch } : {}),
-    ...(deps.now ? { now: deps.now } : {}),
-    ...(metrics ? { onKeysRefreshed: (issuer: string, ok: boolean) => metrics.jwksRefreshes.inc({ issuer, result: ok ? 'success' : 'failure' }) } : {}),
-  });
   const policies = await PolicyStore.create({
     directory: config.policy?.directory,
     watch: config.policy?.watch ?? false,
@@ -105,6 +101,23 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     fetch: deps.fetch,
     now: deps.now,
   });
+  // Last of what can fail at start-up (it opens its stores), so nothing before it is left open.
+  const authorizationServer = await createAuthorizationServer(config, {
+    logger: deps.logger,
+    fetch: deps.fetch,
+    now: deps.now,
+    stores: deps.authorizationServerStores,
+  });
+  const verifier = createJwtVerifier({
+    authorizationServers: config.authorizationServers,
+    defaultAudiences: [config.resource.url],
+    cache: config.tokenCache,
+    logger: deps.logger,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
+    ...(metrics ? { onKeysRefreshed: (issuer: string, ok: boolean) => metrics.jwksRefreshes.inc({ issuer, result: ok ? 'success' : 'failure' }) } : {}),
+    ...(authorizationServer ? { localIssuers: [authorizationServer.localIssuer] } : {}),
+  });
   const forwarder: Forwarder = createForwarder({
     upstream: config.upstream,
     trustForwardedHeaders: config.listen.trustForwardedHeaders,
@@ -114,7 +127,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   if (config.sessions.bind && config.sessions.bindingSecrets.length === 0) deps.logger.warn(SessionBinding.ephemeralWarning);
   const sessions = config.sessions.bind ? new SessionBinding(config.sessions.bindingSecrets) : undefined;
   let draining = false;
-  const readiness = { issuers: verifier.issuers, isDraining: () => draining, policyStatus: () => policies.status, upstreamAuth };
+  const issuers = authorizationServer ? [...verifier.issuers, authorizationServer.identityProviderKeys] : verifier.issuers;
+  const readiness = { issuers, isDraining: () => draining, policyStatus: () => policies.status, upstreamAuth };
   const separateAdmin = config.metrics.port !== undefined;
   const app = createApp({
     resourceUrl: config.resource.url,
@@ -129,6 +143,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     tools: new ToolHeaderRegistry(),
     forwarder,
     upstreamAuth,
+    authorizationServer,
     readiness,
     observability: {
       audit,
@@ -154,6 +169,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     policies,
     metrics,
     audit,
+    authorizationServer,
     get admin() {
       return admin;
     },
@@ -162,6 +178,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       // Before listening: a misconfigured credential stops start-up here (`stop()` still cleans up).
       await upstreamAuth.start();
       verifier.start();
+      authorizationServer?.start();
       policies.start();
       listening = await listen(app, { host: config.listen.host, port: config.listen.port, logger: deps.logger, limits: config.limits });
       if (separateAdmin) {
@@ -197,7 +214,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
         await admin?.close(0);
         verifier.stop();
         upstreamAuth.stop();
-        await Promise.all([forwarder.close(), exporter?.shutdown()]);
+        await Promise.all([forwarder.close(), exporter?.shutdown(), authorizationServer?.stop()]);
       })();
       return stopped;
     },

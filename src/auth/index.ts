@@ -12,4 +12,4 @@ export {
 export { readClientId, readScopes, type AuthenticationMethod, type Principal } from './principal.js';
 export { SubjectToken } from './subject-token.js';
 export { hashToken, TokenCache } from './token-cache.js';
-export { createJwtVerifier, type JwtVerifierOptions, type TokenVerifier } from './token-verifier.js';
+export { createJwtVerifier, type JwtVerifierOptions, type LocalIssuer, type TokenVerifier } from './token-verifier.js';

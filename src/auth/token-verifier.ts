@@ -28,10 +28,23 @@ export interface JwtVerifierOptions {
   now?: () => number;
   /** Told after every JWKS fetch attempt (metrics). */
   onKeysRefreshed?: (issuer: string, ok: boolean) => void;
+  /** Issuers whose keys are in this process (the authorization server facade): verified alike, without fetching. */
+  localIssuers?: readonly LocalIssuer[];
+}
+
+/** An issuer verified with keys held in memory rather than fetched from a JWKS URL. */
+export interface LocalIssuer {
+  issuer: string;
+  getKey: JWTVerifyGetKey;
+  audiences: readonly string[];
+  algorithms: readonly string[];
+  clockToleranceSeconds: number;
+  requireAccessTokenType: boolean;
 }
 
 interface IssuerVerifier {
-  keys: IssuerKeys;
+  /** Keys fetched from the issuer (absent for a local issuer). */
+  keys?: IssuerKeys;
   getKey: JWTVerifyGetKey;
   verifyOptions: Parameters<typeof jwtVerify>[2];
   acceptsAudience: (aud: unknown) => boolean;
@@ -49,9 +62,10 @@ const FINGERPRINT_LENGTH = 12;
 export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
   const now = options.now ?? Date.now;
   const cache = new TokenCache({ maxEntries: options.cache.maxEntries, maxTtlMs: options.cache.maxTtlSeconds * 1000, now });
-  const verifiers = new Map<string, IssuerVerifier>(
-    options.authorizationServers.map((server) => [server.issuer, buildIssuerVerifier(server, options, now)]),
-  );
+  const verifiers = new Map<string, IssuerVerifier>([
+    ...options.authorizationServers.map((server): [string, IssuerVerifier] => [server.issuer, buildIssuerVerifier(server, options, now)]),
+    ...(options.localIssuers ?? []).map((local): [string, IssuerVerifier] => [local.issuer, buildLocalVerifier(local)]),
+  ]);
 
   async function verify(token: string): Promise<Principal> {
     const key = hashToken(token);
@@ -84,7 +98,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
     return principal;
   }
 
-  const issuers = [...verifiers.values()].map((verifier) => verifier.keys);
+  const issuers = [...verifiers.values()].flatMap((verifier) => (verifier.keys ? [verifier.keys] : []));
   return {
     verify,
     issuers,
@@ -121,6 +135,20 @@ function buildIssuerVerifier(server: AuthorizationServerConfig, options: JwtVeri
       ...(server.requireAccessTokenType ? { typ: 'at+jwt' } : {}),
     },
     acceptsAudience: createAudienceMatcher(server.audiences ?? options.defaultAudiences),
+  };
+}
+
+function buildLocalVerifier(local: LocalIssuer): IssuerVerifier {
+  return {
+    getKey: local.getKey,
+    verifyOptions: {
+      issuer: local.issuer,
+      algorithms: [...local.algorithms],
+      clockTolerance: local.clockToleranceSeconds,
+      requiredClaims: ['exp', 'iss', 'aud'],
+      ...(local.requireAccessTokenType ? { typ: 'at+jwt' } : {}),
+    },
+    acceptsAudience: createAudienceMatcher(local.audiences),
   };
 }
 

@@ -13,7 +13,9 @@ export {
   type TracingConfig,
   type UpstreamCredentialConfig,
   type IdentityConfig,
+  type AuthorizationServerFacadeConfig,
 } from './schema.js';
+export { facadeIssuer, isLoopbackHost, RESERVED_TOKEN_CLAIMS } from './authorization-server-schema.js';
 export { identityHeaderNames } from './identity-schema.js';
 export { substituteReferences, type SubstitutionSources } from './substitute.js';
 export {

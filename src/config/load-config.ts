@@ -42,6 +42,14 @@ function resolvePaths(config: GatewayConfig, baseDirectory: string): GatewayConf
     ...config,
     ...(config.policy ? { policy: { ...config.policy, directory: resolve(baseDirectory, config.policy.directory) } } : {}),
     ...(config.audit.file ? { audit: { ...config.audit, file: resolve(baseDirectory, config.audit.file) } } : {}),
+    ...(config.authorizationServer
+      ? {
+          authorizationServer: {
+            ...config.authorizationServer,
+            storage: { directory: resolve(baseDirectory, config.authorizationServer.storage.directory) },
+          },
+        }
+      : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { authorizationServerSchema as facadeSchema, facadeIssuer } from './authorization-server-schema.js';
 import { upstreamCredentialSchema, upstreamTlsSchema } from './credential-schema.js';
 import { checkIdentityHeaders, identitySchema } from './identity-schema.js';
 import { httpUrl, scopeToken, secret } from './schema-primitives.js';
@@ -313,7 +314,9 @@ export const gatewayConfigSchema = z
     resource: resourceSchema,
     authorizationServers: z
       .array(authorizationServerSchema)
-      .min(1, { error: 'expected at least one authorization server' }),
+      .default([])
+      .describe('Authorization servers whose access tokens are accepted. At least one, unless authorizationServer (the facade) is set.'),
+    authorizationServer: facadeSchema.optional(),
     upstream: upstreamSchema,
     policy: policySchema.optional(),
     audit: auditSchema.prefault({}),
@@ -328,6 +331,9 @@ export const gatewayConfigSchema = z
     identity: identitySchema.prefault({}),
   })
   .superRefine((config, ctx) => {
+    if (config.authorizationServers.length === 0 && !config.authorizationServer) {
+      ctx.addIssue({ code: 'custom', path: ['authorizationServers'], message: 'expected at least one authorization server (or the authorizationServer facade)' });
+    }
     config.authorizationServers.forEach((server, index) => {
       const wantsHmac = server.algorithms.some((alg) => alg.startsWith('HS'));
       if (wantsHmac && !server.sharedSecret) {
@@ -346,6 +352,10 @@ export const gatewayConfigSchema = z
       }
     });
     const issuers = config.authorizationServers.map((server) => server.issuer);
+    const facade = facadeIssuer(config);
+    if (facade && issuers.includes(facade)) {
+      ctx.addIssue({ code: 'custom', path: ['authorizationServer', 'issuer'], message: 'the facade issuer is also listed in authorizationServers; its tokens are accepted without that entry' });
+    }
     issuers.forEach((issuer, index) => {
       if (issuers.indexOf(issuer) !== index) {
         ctx.addIssue({ code: 'custom', path: ['authorizationServers', index, 'issuer'], message: 'duplicate issuer' });
@@ -383,3 +393,4 @@ export type MetricsConfig = GatewayConfig['metrics'];
 export type TracingConfig = GatewayConfig['tracing'];
 export type UpstreamCredentialConfig = NonNullable<UpstreamConfig['credential']>;
 export type IdentityConfig = GatewayConfig['identity'];
+export type AuthorizationServerFacadeConfig = NonNullable<GatewayConfig['authorizationServer']>;

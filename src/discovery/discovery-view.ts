@@ -13,7 +13,7 @@ export interface DiscoveryView {
  * its initialize and list rules require). Rebuilt when the policy changes, so
  * `scopes_supported` and the 401 scope follow a policy edit without a restart.
  */
-export function buildDiscoveryView(config: Pick<GatewayConfig, 'resource' | 'authorizationServers'>, policy: CompiledPolicy): DiscoveryView {
+export function buildDiscoveryView(config: Pick<GatewayConfig, 'resource' | 'authorizationServers' | 'authorizationServer'>, policy: CompiledPolicy): DiscoveryView {
   const challengeScopes = config.resource.challengeScopes ?? policy.challengeScopes;
   const scopesSupported = config.resource.scopesSupported ?? (config.resource.challengeScopes ? challengeScopes : policy.scopesSupported);
   return {

@@ -1,4 +1,4 @@
-import type { GatewayConfig } from '../config/index.js';
+import { facadeIssuer, type GatewayConfig } from '../config/index.js';
 
 /** RFC 9728 §2 Protected Resource Metadata, as served by the gateway. */
 export interface ProtectedResourceMetadata {
@@ -38,13 +38,15 @@ export function buildMetadataUrl(resourceUrl: string): string {
  * set for basic use; `offline_access` is refused by the config schema.
  */
 export function buildProtectedResourceMetadata(
-  config: Pick<GatewayConfig, 'resource' | 'authorizationServers'>,
+  config: Pick<GatewayConfig, 'resource' | 'authorizationServers' | 'authorizationServer'>,
   scopesSupported: readonly string[],
 ): ProtectedResourceMetadata {
   const { resource } = config;
   return {
     resource: resource.url,
-    authorization_servers: config.authorizationServers.map((server) => server.issuer),
+    // With the facade, clients are pointed at it alone (an identity provider without registration
+    // would be a dead end for them); other configured issuers' tokens are still accepted.
+    authorization_servers: config.authorizationServer ? [facadeIssuer(config)!] : config.authorizationServers.map((server) => server.issuer),
     ...(scopesSupported.length > 0 ? { scopes_supported: [...scopesSupported] } : {}),
     bearer_methods_supported: ['header'],
     ...(resource.name ? { resource_name: resource.name } : {}),

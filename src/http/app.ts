@@ -43,6 +43,8 @@ export interface AppDependencies {
   forwarder: Forwarder;
   /** Names the identities of each forwarded call; serves the identity-JWT keys when configured. */
   upstreamAuth?: Pick<UpstreamAuth, 'describe' | 'identity'>;
+  /** The authorization server facade's endpoints (src/authorization-server), when configured. */
+  authorizationServer?: { mount(app: Hono<GatewayEnv>): void } | undefined;
   readiness: ReadinessSource;
   /** Audit, metrics and tracing. */
   observability: ObservabilityDependencies;
@@ -87,6 +89,8 @@ export function createApp(deps: AppDependencies): Hono<GatewayEnv> {
     c.header('cache-control', 'public, max-age=300');
     return c.body(deps.discovery().metadataJson, 200, { 'content-type': 'application/json' });
   });
+
+  deps.authorizationServer?.mount(app);
 
   const identityKeys = deps.upstreamAuth?.identity.keyRing;
   if (identityKeys) app.on(['GET', 'OPTIONS'], IDENTITY_JWKS_PATH, createJwksEndpoint(identityKeys));

@@ -58,7 +58,7 @@ export function recipeConfig(options: RecipeOptions) {
     return {
       ...base,
       resource: { ...recipe.resource, url: base.resource.url },
-      authorizationServers: recipe.authorizationServers.map((server) => ({
+      authorizationServers: (recipe.authorizationServers ?? []).map((server) => ({
         ...server,
         ...(options.localJwks ? { jwksUri: as.jwksUri } : {}),
         jwksCooldownSeconds: 1,

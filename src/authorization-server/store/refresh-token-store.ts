@@ -45,8 +45,8 @@ export interface RefreshTokenStore {
   rotate(presentedHash: string, nextHash: string, nowSeconds: number): Promise<RotationResult>;
   /** Revokes a family (no-op when unknown); durable before it resolves. */
   revoke(familyId: string, reason: string): Promise<void>;
-  /** The family of a token hash (current or previous), whatever its state: for revocation by token. */
-  findFamilyId(tokenHash: string): Promise<string | undefined>;
+  /** The family of a token hash (current or previous), whatever its state (checks before a rotation, revocation by token). */
+  findFamily(tokenHash: string): Promise<RefreshTokenFamily | undefined>;
   close(): Promise<void>;
 }
 
@@ -140,8 +140,10 @@ export class FileRefreshTokenStore implements RefreshTokenStore {
     await this.#append(record);
   }
 
-  async findFamilyId(tokenHash: string): Promise<string | undefined> {
-    return this.#byHash.get(tokenHash);
+  async findFamily(tokenHash: string): Promise<RefreshTokenFamily | undefined> {
+    const id = this.#byHash.get(tokenHash);
+    const state = id === undefined ? undefined : this.#families.get(id);
+    return state ? { ...state.family } : undefined;
   }
 
   close(): Promise<void> {

@@ -108,7 +108,7 @@ describe('file refresh token store', () => {
     await store.close();
     now = 1_785_000_600;
     const restarted = await FileRefreshTokenStore.open(directory, silentLogger, () => now);
-    expect(await restarted.findFamilyId('h1')).toBeUndefined();
+    expect(await restarted.findFamily('h1')).toBeUndefined();
     await restarted.close();
   });
 
