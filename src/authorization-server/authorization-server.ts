@@ -6,6 +6,7 @@ import { createKeyRing } from '../identity/index.js';
 import { loadSigningKey } from '../keys/index.js';
 import type { Logger } from '../log/index.js';
 import { createAccessTokenSigner, createLocalKeyResolver } from './access-tokens.js';
+import { createAddressLimiter } from './address-limit.js';
 import { createAuthorizationCodes, type CodeEntry } from './authorization-codes.js';
 import { createGuardedFetch, createHostPolicy, createMetadataDocumentClients } from './cimd/index.js';
 import { createClientResolver } from './clients.js';
@@ -136,6 +137,7 @@ export async function createAuthorizationServer(config: GatewayConfig, deps: Aut
   const registration = facade.dynamicRegistration.enabled
     ? createRegistration({ store: clientStore, maxClients: facade.dynamicRegistration.maxClients, logger, now })
     : undefined;
+  const addressLimiter = createAddressLimiter({ ...facade.rateLimit, trustForwardedHeaders: config.listen.trustForwardedHeaders, now });
   const metadataJson = JSON.stringify(
     buildFacadeMetadata({
       endpoints,
@@ -158,7 +160,17 @@ export async function createAuthorizationServer(config: GatewayConfig, deps: Aut
       requireAccessTokenType: true,
     },
     identityProviderKeys: identityProvider.keys,
-    mount: (app) => mountFacadeRoutes(app, { endpoints, metadataJson, keyRing, flow, tokens, registration, logger }),
+    mount: (app) =>
+      mountFacadeRoutes(app, {
+        endpoints,
+        metadataJson,
+        keyRing,
+        flow,
+        tokens,
+        registration,
+        addressLimiter,
+        logger,
+      }),
     start: () => identityProvider.start(),
     async stop() {
       identityProvider.stop();

@@ -1,7 +1,8 @@
-import type { Context, Handler, Hono } from 'hono';
+import type { Context, Handler, Hono, MiddlewareHandler } from 'hono';
 import { createJwksEndpoint, type GatewayEnv } from '../http/index.js';
 import type { KeyRing } from '../identity/index.js';
 import type { Logger } from '../log/index.js';
+import type { AddressLimiter } from './address-limit.js';
 import type { FacadeEndpoints } from './endpoints.js';
 import type { FlowResponse, LoginFlow } from './login-flow.js';
 import { buildErrorBody, NO_STORE_HEADERS, OAuthError, toOAuthError } from './oauth-error.js';
@@ -17,6 +18,8 @@ export interface FacadeRoutes {
   flow: LoginFlow;
   tokens: TokenEndpoint;
   registration: Registration | undefined;
+  /** Per client address, on the endpoints that store (register) or may fetch (authorize). */
+  addressLimiter: AddressLimiter;
   logger: Logger;
 }
 
@@ -59,7 +62,24 @@ export function mountFacadeRoutes(app: Hono<GatewayEnv>, routes: FacadeRoutes): 
   }
   app.on(['GET', 'OPTIONS'], paths.jwks, createJwksEndpoint(routes.keyRing));
 
-  app.get(paths.authorize, async function facadeAuthorize(c) {
+  const limited = (refuse: (retryAfterSeconds: number) => Response): MiddlewareHandler<GatewayEnv> =>
+    async function limitByAddress(c, next) {
+      const retryAfterSeconds = routes.addressLimiter.take(c);
+      if (retryAfterSeconds > 0) return refuse(retryAfterSeconds);
+      await next();
+    };
+  const tooManyPage = (retryAfterSeconds: number) =>
+    new Response(renderErrorPage('Too many requests', 'Wait a moment, then start again from the application.'), {
+      status: 429,
+      headers: { ...PAGE_HEADERS, 'retry-after': String(retryAfterSeconds) },
+    });
+  const tooManyJson = (retryAfterSeconds: number) =>
+    new Response(buildErrorBody(new OAuthError('temporarily_unavailable', 'Too many requests; retry later')), {
+      status: 429,
+      headers: { 'content-type': 'application/json', ...NO_STORE_HEADERS, ...CORS, 'retry-after': String(retryAfterSeconds) },
+    });
+
+  app.get(paths.authorize, limited(tooManyPage), async function facadeAuthorize(c) {
     return sendFlow(c, await routes.flow.authorize(query(c), c.req.header('cookie')));
   });
   app.post(paths.consent, async function facadeConsent(c) {
@@ -94,6 +114,7 @@ export function mountFacadeRoutes(app: Hono<GatewayEnv>, routes: FacadeRoutes): 
   if (registration) {
     app.post(
       paths.register,
+      limited(tooManyJson),
       backChannel('register', async (c) => {
         const information = await registration.register(await readJson(c.req.raw));
         return c.body(JSON.stringify(information), 201, { 'content-type': 'application/json', ...NO_STORE_HEADERS, ...CORS });

@@ -163,6 +163,16 @@ export const authorizationServerSchema = z
       .describe('Where what must survive a restart is kept.'),
     clientIdMetadataDocuments: clientIdMetadataDocumentsSchema.prefault({}),
     dynamicRegistration: dynamicRegistrationSchema.prefault({}),
+    rateLimit: z
+      .strictObject({
+        requestsPerMinute: z.int().min(1).default(60).describe('Sustained requests per minute per client address.'),
+        burst: z.int().min(1).default(20).describe('Requests an address may send at once after being idle.'),
+        maxAddresses: z.int().min(1).default(10_000).describe('Addresses tracked at once (bounded memory).'),
+      })
+      .prefault({})
+      .describe(
+        'Per client address, on the endpoints anyone may call that make the gateway store (registration) or fetch (authorization with a client ID metadata document); over it → 429. The address is the socket peer, or the last X-Forwarded-For entry with listen.trustForwardedHeaders.',
+      ),
   })
   .superRefine((server, ctx) => {
     if (server.issuer) {

@@ -98,6 +98,8 @@ export async function startFacadeStack(options: FacadeStackOptions = {}): Promis
       signingKeys: [{ privateKey: signingKeyPem }],
       scopes: FACADE_SCOPES,
       storage: { directory: dataDirectory },
+      // Every test request comes from 127.0.0.1; the limit itself is tested separately.
+      rateLimit: { requestsPerMinute: 60_000, burst: 10_000 },
       ...(options.cimdFixture ? { clientIdMetadataDocuments: { insecureTestingLoopback: { origins: [options.cimdFixture.origin], ca: TLS.ca } } } : {}),
     },
     upstream: { url: upstream.url, credential: { header: 'X-API-Key', value: SERVICE_KEY }, responseTimeoutMs: 5000 },
