@@ -104,7 +104,13 @@ export const upstreamSchema = z
       .min(1)
       .default(60000)
       .describe('Time to wait for the upstream response headers, in ms (→ 504). Streams, once started, are not cut.'),
-    maxConnections: z.int().min(1).default(128).describe('Keep-alive connection pool size towards the upstream.'),
+    maxConnections: z
+      .int()
+      .min(1)
+      .optional()
+      .describe(
+        'Cap on connections to the upstream (keep-alive pool). Default: no cap. Each open SSE stream holds a connection, so a cap below the number of concurrent streams makes further requests wait.',
+      ),
   })
   .describe('The MCP server behind the gateway.');
 
