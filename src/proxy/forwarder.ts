@@ -63,7 +63,7 @@ const NO_AUTH: PreparedUpstreamAuth = { headers: {} };
 
 /**
  * The forwarding step, on an undici keep-alive pool (chosen over
- * http-proxy-middleware by measurement: docs/decisions/0001-forwarding-with-undici.md).
+ * http-proxy-middleware by measurement: docs/decisions/0001-forwarding-engine.md).
  */
 export function createForwarder(options: ForwarderOptions): Forwarder {
   const upstreamUrl = new URL(options.upstream.url);
