@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import type { Transform } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import type { UpstreamConfig } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
 import type { PreparedUpstreamAuth, UpstreamAuth, UpstreamCaller } from '../upstream-auth/index.js';
 import { buildClientHeaders, buildUpstreamHeaders } from './forward-headers.js';
+import { pump } from './pump.js';
 import { classifyUpstreamError, isAbort } from './upstream-error.js';
 
 /** What happened to a forwarded request, for audit and metrics. */
@@ -154,7 +154,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     if (isEventStream(headers)) outgoing.flushHeaders();
 
     try {
-      await pipeline([response.body, ...transforms, outgoing] as NodeJS.ReadWriteStream[]);
+      await pump([response.body, ...transforms, outgoing]);
       return { status: response.statusCode, upstreamHeadersMs, endedBy: 'complete', credentialRenewed };
     } catch {
       // Client gone or upstream reset mid-stream: the status line is already
