@@ -1,4 +1,10 @@
 export { canonicalAudience, createAudienceMatcher } from './audience.js';
+export {
+  createClientAuthentication,
+  type ApplyClientAuthentication,
+  type ClientAuthenticationMethod,
+  type ClientAuthenticationOptions,
+} from './client-authentication.js';
 export { extractBearerToken, hasQueryToken, MAX_TOKEN_LENGTH } from './bearer-header.js';
 export { IssuerKeys, type IssuerKeysState } from './issuer-keys.js';
 export {

@@ -1,7 +1,14 @@
 import { decodeJwt } from 'jose';
-import { loadIssuerMetadata, MetadataDiscoveryError, type FetchLike, type IssuerMetadata } from '../auth/index.js';
+import {
+  createClientAuthentication,
+  loadIssuerMetadata,
+  MetadataDiscoveryError,
+  type ApplyClientAuthentication,
+  type ClientAuthenticationMethod,
+  type FetchLike,
+  type IssuerMetadata,
+} from '../auth/index.js';
 import { loadSigningKey, type SigningAlgorithm } from '../keys/index.js';
-import { createClientAuthentication, type ApplyClientAuthentication, type ClientAuthenticationMethod } from './client-authentication.js';
 
 /** A token the authorization server issued to the gateway. The value never leaves for anywhere but the upstream. */
 export interface IssuedToken {
