@@ -1,5 +1,12 @@
 export { canonicalAudience, createAudienceMatcher } from './audience.js';
 export {
+  buildClaimMapping,
+  DEFAULT_CLAIM_MAPPING,
+  type ClaimMapping,
+  type ClaimMappingConfig,
+  type ClaimSet,
+} from './claim-mapping.js';
+export {
   createClientAuthentication,
   type ApplyClientAuthentication,
   type ClientAuthenticationMethod,

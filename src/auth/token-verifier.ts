@@ -5,7 +5,8 @@ import type { Logger } from '../log/index.js';
 import { createAudienceMatcher } from './audience.js';
 import { IssuerKeys } from './issuer-keys.js';
 import type { FetchLike } from './issuer-metadata.js';
-import { readClientId, readScopes, type Principal } from './principal.js';
+import { buildClaimMapping, type ClaimMapping } from './claim-mapping.js';
+import type { Principal } from './principal.js';
 import { hashToken, TokenCache } from './token-cache.js';
 
 export interface TokenVerifier {
@@ -35,6 +36,7 @@ interface IssuerVerifier {
   getKey: JWTVerifyGetKey;
   verifyOptions: Parameters<typeof jwtVerify>[2];
   acceptsAudience: (aud: unknown) => boolean;
+  claims: ClaimMapping;
 }
 
 /** Length of the token fingerprint recorded in audit records. */
@@ -70,11 +72,12 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
     }
     if (!issuer.acceptsAudience(payload.aud)) throw reject('wrong_audience', 'token aud does not name this resource');
 
+    const clientId = issuer.claims.clientId(payload);
     const principal: Principal = {
       issuer: payload.iss as string,
-      subject: typeof payload.sub === 'string' ? payload.sub : (readClientId(payload) ?? 'unknown'),
-      clientId: readClientId(payload),
-      scopes: readScopes(payload),
+      subject: issuer.claims.subject(payload) ?? clientId ?? 'unknown',
+      clientId,
+      scopes: issuer.claims.scopes(payload),
       claims: payload,
       expiresAt: payload.exp as number,
       tokenFingerprint: key.slice(0, FINGERPRINT_LENGTH),
@@ -121,6 +124,7 @@ function buildIssuerVerifier(server: AuthorizationServerConfig, options: JwtVeri
       ...(server.requireAccessTokenType ? { typ: 'at+jwt' } : {}),
     },
     acceptsAudience: createAudienceMatcher(server.audiences ?? options.defaultAudiences),
+    claims: buildClaimMapping(server.claimMapping),
   };
 }
 

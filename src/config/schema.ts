@@ -53,6 +53,37 @@ export const resourceSchema = z
   })
   .describe('The protected resource: this gateway\'s MCP endpoint as clients see it.');
 
+/** A claim name, or a dotted path into nested claims (`realm_access.roles`). */
+const claimPath = z
+  .string()
+  .regex(/^[^.\s]+(\.[^.\s]+)*$/, { error: 'expected a claim name or a dotted path such as realm_access.roles' });
+
+export const claimMappingSchema = z
+  .strictObject({
+    subject: z
+      .array(claimPath)
+      .min(1)
+      .default(['sub'])
+      .describe('Claims naming the subject (the user or service), first string found wins. Without one the client id is the subject.'),
+    clientId: z
+      .array(claimPath)
+      .min(1)
+      .default(['client_id', 'azp'])
+      .describe('Claims naming the client (the agent), first string found wins. Okta: [cid]; Entra v1.0: [appid].'),
+    scopes: z
+      .array(claimPath)
+      .min(1)
+      .default(['scope', 'scp'])
+      .describe('Claims holding the scopes (a space-separated string or an array); the first present is used.'),
+    additionalScopes: z
+      .array(claimPath)
+      .default([])
+      .describe('Claims whose values are added to the scopes, e.g. [roles] (Entra app roles), [permissions] (Auth0 RBAC), [realm_access.roles] (Keycloak).'),
+  })
+  .describe(
+    'Where this issuer puts the subject, client id and scopes. A name is looked up as a top-level claim first (namespaced claims such as https://example.com/roles), then as a dotted path. Policy claim conditions still see the unmapped claims.',
+  );
+
 export const authorizationServerSchema = z
   .strictObject({
     issuer: httpUrl('issuer').describe('Issuer identifier; the token `iss` must equal it exactly.'),
@@ -90,6 +121,7 @@ export const authorizationServerSchema = z
       .default(30)
       .describe('Minimum time between JWKS refetches triggered by an unknown `kid`.'),
     metadataTimeoutMs: z.int().min(100).default(5000).describe('Timeout for JWKS and metadata fetches, in ms.'),
+    claimMapping: claimMappingSchema.prefault({}),
   })
   .describe('An authorization server whose access tokens the gateway accepts.');
 

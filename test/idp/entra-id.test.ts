@@ -1,7 +1,8 @@
 /**
  * docs/idp/entra-id.md: Entra-shaped v2.0 tokens (issuer /<tenant>/v2.0, aud = the API's client
  * id, scp string, azp) and v1.0 tokens (issuer https://sts.windows.net/<tenant>/, aud = App ID
- * URI, appid) pass with the matching recipe config; each is refused by the other config, and a
+ * URI, appid) pass with the matching recipe config, the client id read from azp or appid and the
+ * app roles counted as scopes; each is refused by the other config, and a
  * token for another app is refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +21,7 @@ function entraShape(version: '1.0' | '2.0') {
     payload.tid = TENANT;
     payload.oid = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
     payload.ver = version;
+    payload.roles = ['Tickets.Admin'];
     delete payload.scope;
     delete payload.client_id;
   };
@@ -68,8 +70,9 @@ describe('Entra ID recipe, v2.0 tokens', () => {
     expect(payloadOf(token)).toMatchObject({ aud: API_CLIENT_ID, scp: 'tickets.read', ver: '2.0', iss: v2.as.issuer });
     expect(await callGateway(v2.mcpUrl, token)).toEqual({ status: 200 });
     const principal = await v2.gateway.verifier.verify(token);
-    expect([...principal.scopes]).toEqual(['tickets.read']);
-    expect(principal.clientId).toEqual(expect.any(String));
+    // scp, plus the app roles (claimMapping.additionalScopes: [roles]).
+    expect([...principal.scopes].sort()).toEqual(['Tickets.Admin', 'tickets.read']);
+    expect(principal.clientId).toBe(payloadOf(token).azp);
   });
 
   it('refuses a v2.0 token for another app of the tenant', async () => {
@@ -88,6 +91,11 @@ describe('Entra ID recipe, v1.0 tokens', () => {
     const token = await v1.obtainToken('tickets.read');
     expect(payloadOf(token)).toMatchObject({ iss: `https://sts.windows.net/${TENANT}/`, aud: `api://${API_CLIENT_ID}`, ver: '1.0' });
     expect(await callGateway(v1.mcpUrl, token)).toEqual({ status: 200 });
+    // The client is named by appid in v1.0 (claimMapping.clientId: [appid]).
+    const principal = await v1.gateway.verifier.verify(token);
+    expect(principal.clientId).toEqual(expect.any(String));
+    expect(principal.clientId).toBe(payloadOf(token).appid);
+    expect(principal.scopes.has('Tickets.Admin')).toBe(true);
   });
 
   it('refuses a v2.0 token', async () => {
