@@ -13,7 +13,9 @@ export {
   type ClientAuthenticationOptions,
 } from './client-authentication.js';
 export { extractBearerToken, hasQueryToken, MAX_TOKEN_LENGTH } from './bearer-header.js';
+export { IntrospectionClient, type IntrospectionResponse, type IntrospectionState } from './introspection-client.js';
 export { IssuerKeys, type IssuerKeysState } from './issuer-keys.js';
+export type { IssuerState, IssuerStatus } from './issuer-verifier.js';
 export {
   buildMetadataUrls,
   discoverJwksUri,
@@ -22,7 +24,7 @@ export {
   type FetchLike,
   type IssuerMetadata,
 } from './issuer-metadata.js';
-export { readClientId, readScopes, type AuthenticationMethod, type Principal } from './principal.js';
+export { buildPrincipal, readClientId, readScopes, type AuthenticationMethod, type Principal } from './principal.js';
 export { SubjectToken } from './subject-token.js';
 export { hashToken, TokenCache } from './token-cache.js';
-export { createJwtVerifier, type JwtVerifierOptions, type TokenVerifier } from './token-verifier.js';
+export { createTokenVerifier, type TokenVerifier, type TokenVerifierOptions } from './token-verifier.js';

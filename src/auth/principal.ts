@@ -1,5 +1,5 @@
 import type { JWTPayload } from 'jose';
-import { buildClaimMapping } from './claim-mapping.js';
+import { buildClaimMapping, type ClaimMapping } from './claim-mapping.js';
 
 /**
  * How the caller proved who it is: a JWT verified with the issuer's keys, an opaque (or
@@ -24,6 +24,32 @@ export interface Principal {
   /** A short, non-reversible token fingerprint for audit correlation (never the token). */
   tokenFingerprint: string;
   authenticationMethod: AuthenticationMethod;
+}
+
+/** Length of the token fingerprint recorded in audit records. */
+export const FINGERPRINT_LENGTH = 12;
+
+/** The principal of a verified token: its fields read through the issuer's claim mapping. */
+export function buildPrincipal(input: {
+  issuer: string;
+  claims: Readonly<JWTPayload>;
+  mapping: ClaimMapping;
+  expiresAt: number;
+  /** SHA-256 of the token, base64url. */
+  tokenHash: string;
+  authenticationMethod: AuthenticationMethod;
+}): Principal {
+  const clientId = input.mapping.clientId(input.claims);
+  return {
+    issuer: input.issuer,
+    subject: input.mapping.subject(input.claims) ?? clientId ?? 'unknown',
+    clientId,
+    scopes: input.mapping.scopes(input.claims),
+    claims: input.claims,
+    expiresAt: input.expiresAt,
+    tokenFingerprint: input.tokenHash.slice(0, FINGERPRINT_LENGTH),
+    authenticationMethod: input.authenticationMethod,
+  };
 }
 
 const standardClaims = buildClaimMapping();

@@ -6,6 +6,7 @@ export {
   type GatewayConfig,
   type GatewayConfigInput,
   type AuthorizationServerConfig,
+  type IntrospectionConfig,
   type UpstreamConfig,
   type PolicyConfig,
   type AuditConfig,

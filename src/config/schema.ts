@@ -84,6 +84,57 @@ export const claimMappingSchema = z
     'Where this issuer puts the subject, client id and scopes. A name is looked up as a top-level claim first (namespaced claims such as https://example.com/roles), then as a dotted path. Policy claim conditions still see the unmapped claims.',
   );
 
+export const INTROSPECTION_CLIENT_AUTHENTICATION_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+
+export const introspectionSchema = z
+  .strictObject({
+    endpoint: httpUrl('introspection.endpoint')
+      .optional()
+      .describe("RFC 7662 introspection endpoint. Discovered from `introspection_endpoint` in the issuer's RFC 8414 / OpenID metadata when absent."),
+    clientId: z.string().min(1).describe("The gateway's client id at the authorization server, for authenticating to the introspection endpoint."),
+    clientSecret: secret().describe('Its client secret, e.g. ${env:INTROSPECTION_CLIENT_SECRET}.'),
+    clientAuthentication: z
+      .enum(INTROSPECTION_CLIENT_AUTHENTICATION_METHODS)
+      .default('client_secret_basic')
+      .describe('How the gateway authenticates to the introspection endpoint (RFC 6749 §2.3.1).'),
+    introspectJwts: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Also introspect this issuer's JWT-shaped tokens instead of checking their signature: the issuer is then introspection-only and its JWKS is never fetched (for issuers that publish no keys, or to see revocation at once). Default: JWTs are verified locally, only opaque tokens are introspected.",
+      ),
+    timeoutMs: z.int().min(100).default(3000).describe('Timeout of each introspection (and discovery) request, in ms; past it the request gets 503.'),
+    cacheMaxSeconds: z
+      .int()
+      .min(0)
+      .default(60)
+      .describe(
+        'Longest an active introspection result is reused, in seconds; never beyond the token `exp` nor tokenCache.maxTtlSeconds. A revoked token is accepted for at most this long; 0 asks on every request.',
+      ),
+    inactiveCacheSeconds: z
+      .int()
+      .min(0)
+      .max(60)
+      .default(5)
+      .describe(
+        'How long a refused token (`active: false`, wrong audience or issuer) is answered 401 without asking again, in seconds, so a client repeating a dead token cannot hammer the endpoint; 0 disables.',
+      ),
+    allowMissingAudience: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Accept an active response without `aud` (some providers omit it). Off: such a token is refused (wrong_audience), because nothing shows it was issued for this resource.',
+      ),
+    failureCooldownMs: z
+      .int()
+      .min(0)
+      .default(1000)
+      .describe('After the endpoint failed (unreachable, timeout, 5xx, refused credentials), opaque tokens of this issuer get 503 at once for this long before it is asked again, in ms.'),
+  })
+  .describe(
+    'RFC 7662 token introspection: opaque tokens (and, with introspectJwts, all tokens) of this issuer are checked by asking it. Fails closed: an unreachable endpoint means 503, never acceptance.',
+  );
+
 export const authorizationServerSchema = z
   .strictObject({
     issuer: httpUrl('issuer').describe('Issuer identifier; the token `iss` must equal it exactly.'),
@@ -122,6 +173,7 @@ export const authorizationServerSchema = z
       .describe('Minimum time between JWKS refetches triggered by an unknown `kid`.'),
     metadataTimeoutMs: z.int().min(100).default(5000).describe('Timeout for JWKS and metadata fetches, in ms.'),
     claimMapping: claimMappingSchema.prefault({}),
+    introspection: introspectionSchema.optional(),
   })
   .describe('An authorization server whose access tokens the gateway accepts.');
 
@@ -303,6 +355,13 @@ export const gatewayConfigSchema = z
           message: 'sharedSecret is set but algorithms lists no HS256/HS384/HS512',
         });
       }
+      if (server.introspection?.introspectJwts && (server.jwksUri || server.sharedSecret)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['authorizationServers', index, server.jwksUri ? 'jwksUri' : 'sharedSecret'],
+          message: 'not used when introspection.introspectJwts is true (every token of this issuer is introspected); remove it',
+        });
+      }
     });
     const issuers = config.authorizationServers.map((server) => server.issuer);
     issuers.forEach((issuer, index) => {
@@ -335,6 +394,7 @@ export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 /** The validated configuration with every default applied. */
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 export type AuthorizationServerConfig = GatewayConfig['authorizationServers'][number];
+export type IntrospectionConfig = NonNullable<AuthorizationServerConfig['introspection']>;
 export type UpstreamConfig = GatewayConfig['upstream'];
 export type PolicyConfig = NonNullable<GatewayConfig['policy']>;
 export type AuditConfig = GatewayConfig['audit'];
