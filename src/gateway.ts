@@ -62,6 +62,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const metrics = config.metrics.enabled ? new GatewayMetrics() : undefined;
   const verifier = createTokenVerifier({
     authorizationServers: config.authorizationServers,
+    apiKeys: config.apiKeys,
     defaultAudiences: [config.resource.url],
     cache: config.tokenCache,
     logger: deps.logger,

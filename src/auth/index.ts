@@ -1,3 +1,4 @@
+export { API_KEY_ISSUER, API_KEY_PREFIX, createApiKeyVerifier, generateApiKey, parseApiKeyHash, type ApiKeyVerifier } from './api-keys.js';
 export { canonicalAudience, createAudienceMatcher } from './audience.js';
 export {
   buildClaimMapping,

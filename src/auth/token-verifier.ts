@@ -1,13 +1,15 @@
+import { createHash } from 'node:crypto';
 import { decodeJwt, type JWTPayload } from 'jose';
-import type { AuthorizationServerConfig } from '../config/index.js';
+import type { ApiKeyConfig, AuthorizationServerConfig } from '../config/index.js';
 import type { GatewayError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
+import { API_KEY_PREFIX, createApiKeyVerifier } from './api-keys.js';
 import { isIntrospectionUnavailable } from './introspection-verification.js';
 import type { FetchLike } from './issuer-metadata.js';
 import { createIssuerVerifier, type IssuerStatus, type IssuerVerifier, type VerifiedToken } from './issuer-verifier.js';
 import { rejectToken } from './jwt-verification.js';
 import type { Principal } from './principal.js';
-import { hashToken, TokenCache } from './token-cache.js';
+import { TokenCache } from './token-cache.js';
 
 export interface TokenVerifier {
   /** @throws GatewayError `token_invalid` with a `tokenRejection` reason, or `introspection_unavailable` */
@@ -20,6 +22,8 @@ export interface TokenVerifier {
 
 export interface TokenVerifierOptions {
   authorizationServers: readonly AuthorizationServerConfig[];
+  /** Static API keys (hashes); default none. */
+  apiKeys?: readonly ApiKeyConfig[];
   /** Audiences accepted when an authorization server lists none: the resource URL. */
   defaultAudiences: readonly string[];
   cache: { maxEntries: number; maxTtlSeconds: number };
@@ -38,9 +42,13 @@ export interface TokenVerifierOptions {
  *   signature check or the issuer's introspection then binds it): that issuer's keys, or its
  *   introspection endpoint when it is introspection-only. An `iss` no issuer has is refused
  *   without asking anyone.
- * - any other (opaque) token goes to the issuers that introspect, in config order, until one
- *   says it is active. One that is unreachable does not end the search, but if no other issuer
- *   knows the token the answer is 503, never acceptance (fail closed).
+ * - any other (opaque) credential is first compared with the API keys, if any. One that carries
+ *   the API-key prefix and matches none is refused there: a mistyped or revoked key is never
+ *   shown to an authorization server. Otherwise it goes to the issuers that introspect, in
+ *   config order, until one says it is active. One that is unreachable does not end the search,
+ *   but if no other issuer knows the token the answer is 503, never acceptance (fail closed).
+ *   Every introspecting issuer may thus see an opaque token meant for another one: configure
+ *   only issuers you trust with each other's tokens.
  *
  * Verified principals are cached by the token's SHA-256 (see `TokenCache`). Everything about an
  * issuer (keys, audiences, claim mapping, introspection client) is built once, here.
@@ -61,8 +69,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   );
   const byIssuer = new Map(issuers.map((issuer) => [issuer.issuer, issuer]));
   const introspecting = issuers.filter((issuer) => issuer.introspect !== undefined);
+  const apiKeys = options.apiKeys?.length ? createApiKeyVerifier(options.apiKeys) : undefined;
 
-  async function verifyOpaque(token: string, tokenHash: string): Promise<VerifiedToken> {
+  async function verifyOpaque(token: string, digest: Buffer, tokenHash: string): Promise<VerifiedToken> {
+    const apiKey = apiKeys?.match(digest);
+    // Not cached: a hash and a few comparisons cost less than a cache entry.
+    if (apiKey) return { principal: apiKey, cacheForMs: 0 };
+    if (apiKeys && (token.startsWith(API_KEY_PREFIX) || introspecting.length === 0)) {
+      throw rejectToken('unknown_api_key', 'credential matches no configured API key');
+    }
     if (introspecting.length === 0) throw rejectToken('malformed', 'token is not a JWT and no authorization server introspects opaque tokens');
     let unavailable: GatewayError | undefined;
     for (const issuer of introspecting) {
@@ -77,7 +92,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   }
 
   async function verify(token: string): Promise<Principal> {
-    const tokenHash = hashToken(token);
+    const digest = createHash('sha256').update(token).digest();
+    const tokenHash = digest.toString('base64url');
     const cached = cache.get(tokenHash);
     if (cached) return cached;
 
@@ -88,7 +104,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (!issuer) throw rejectToken('wrong_issuer', 'token iss is not a configured authorization server');
       verified = await issuer.verifyJwt(token, tokenHash);
     } else {
-      verified = await verifyOpaque(token, tokenHash);
+      verified = await verifyOpaque(token, digest, tokenHash);
     }
     cache.set(tokenHash, verified.principal, verified.cacheForMs);
     return verified.principal;

@@ -37,6 +37,7 @@ function summarize(config: GatewayConfig): string {
     `  listen:     ${config.listen.host}:${config.listen.port}`,
     `  resource:   ${config.resource.url}`,
     ...config.authorizationServers.map((server) => `  issuer:     ${server.issuer}${describeVerification(server)}`),
+    ...(config.apiKeys.length > 0 ? [`  api keys:   ${config.apiKeys.map((key) => key.name).join(', ')}`] : []),
     `  upstream:   ${config.upstream.url}`,
     `  credential: ${describeCredential(config.upstream.credential)}`,
     ...(config.upstream.tls?.clientCertificate ? ['  mTLS:       client certificate configured'] : []),

@@ -7,6 +7,8 @@ export {
   type GatewayConfigInput,
   type AuthorizationServerConfig,
   type IntrospectionConfig,
+  type ApiKeyConfig,
+  apiKeySchema,
   type UpstreamConfig,
   type PolicyConfig,
   type AuditConfig,

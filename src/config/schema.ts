@@ -177,6 +177,24 @@ export const authorizationServerSchema = z
   })
   .describe('An authorization server whose access tokens the gateway accepts.');
 
+/** A SHA-256 digest as `sha256:<base64url>` (43 characters) or `sha256:<hex>` (64). */
+export const API_KEY_HASH = /^sha256:(?:[A-Za-z0-9_-]{43}|[0-9a-fA-F]{64})$/;
+
+export const apiKeySchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'expected a name of letters, digits, . _ - (at most 64), e.g. ci-bot' })
+      .describe('Who holds the key; its client id in policy, audit and identity propagation.'),
+    hash: z
+      .string()
+      .regex(API_KEY_HASH, { error: 'expected sha256:<base64url or hex digest>; `mcp-auth-gateway apikey generate --name <name>` prints one' })
+      .describe('SHA-256 of the key: `sha256:` then base64url or hex. The key itself is never configured.'),
+    scopes: z.array(scopeToken).default([]).describe("Scopes the key grants, decided by the policy as a token's are."),
+    subject: z.string().min(1).optional().describe('Subject of its calls (a service account name, say). Default: api-key:<name>.'),
+  })
+  .describe('A static API key, presented as `Authorization: Bearer <key>`; see docs/tokens.md.');
+
 export const upstreamSchema = z
   .strictObject({
     url: httpUrl('upstream.url').describe('URL of the upstream MCP endpoint, e.g. http://127.0.0.1:3000/mcp.'),
@@ -327,6 +345,10 @@ export const gatewayConfigSchema = z
     authorizationServers: z
       .array(authorizationServerSchema)
       .min(1, { error: 'expected at least one authorization server' }),
+    apiKeys: z
+      .array(apiKeySchema)
+      .default([])
+      .describe('Static API keys accepted besides tokens (hashed; compared in constant time). Default: none.'),
     upstream: upstreamSchema,
     policy: policySchema.optional(),
     audit: auditSchema.prefault({}),
@@ -369,6 +391,21 @@ export const gatewayConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['authorizationServers', index, 'issuer'], message: 'duplicate issuer' });
       }
     });
+    const keyNames = config.apiKeys.map((key) => key.name);
+    const keyDigests = config.apiKeys.map((key) => canonicalDigest(key.hash));
+    config.apiKeys.forEach((key, index) => {
+      if (keyNames.indexOf(key.name) !== index) ctx.addIssue({ code: 'custom', path: ['apiKeys', index, 'name'], message: 'duplicate API key name' });
+      if (keyDigests.indexOf(keyDigests[index]!) !== index) {
+        ctx.addIssue({ code: 'custom', path: ['apiKeys', index, 'hash'], message: 'the same key hash is configured twice' });
+      }
+    });
+    if (config.apiKeys.length > 0 && config.upstream.credential?.type === 'token_exchange') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['apiKeys'],
+        message: 'API keys cannot be combined with upstream.credential type token_exchange: an API-key caller has no token to exchange (and the key must never leave the gateway)',
+      });
+    }
     const scopes = [...(config.resource.scopesSupported ?? []), ...(config.resource.challengeScopes ?? [])];
     scopes.forEach((scope) => {
       if (scope === 'offline_access') {
@@ -389,12 +426,19 @@ export const gatewayConfigSchema = z
     checkIdentityHeaders(config.identity, credentialHeader, ctx);
   });
 
+/** A digest in one form (hex), so the base64url and hex spellings of one hash compare equal. */
+function canonicalDigest(hash: string): string {
+  const value = hash.slice('sha256:'.length);
+  return value.length === 64 ? value.toLowerCase() : Buffer.from(value, 'base64url').toString('hex');
+}
+
 /** The configuration as written (before defaults). */
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 /** The validated configuration with every default applied. */
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 export type AuthorizationServerConfig = GatewayConfig['authorizationServers'][number];
 export type IntrospectionConfig = NonNullable<AuthorizationServerConfig['introspection']>;
+export type ApiKeyConfig = GatewayConfig['apiKeys'][number];
 export type UpstreamConfig = GatewayConfig['upstream'];
 export type PolicyConfig = NonNullable<GatewayConfig['policy']>;
 export type AuditConfig = GatewayConfig['audit'];

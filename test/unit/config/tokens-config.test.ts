@@ -71,3 +71,35 @@ describe('token config', () => {
     expect(message).not.toContain('introspection-secret-value');
   });
 });
+
+describe('apiKeys config', () => {
+  const HASH = 'sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU';
+  const HEX_OF_SAME = `sha256:${Buffer.from(HASH.slice(7), 'base64url').toString('hex')}`;
+  const keys = (entries: string) => withIssuer('', `apiKeys:\n${entries}`);
+
+  it('accepts named, hashed keys and fills scopes', () => {
+    const config = parseConfigText(keys(`  - name: ci-bot\n    hash: ${HASH}\n  - name: ops\n    hash: sha256:${'a'.repeat(64)}\n    scopes: [admin]\n    subject: ops@example.com`), 'gateway.yaml', { env });
+    expect(config.apiKeys).toEqual([
+      { name: 'ci-bot', hash: HASH, scopes: [] },
+      { name: 'ops', hash: `sha256:${'a'.repeat(64)}`, scopes: ['admin'], subject: 'ops@example.com' },
+    ]);
+  });
+
+  it.each([
+    ['a key in clear instead of its hash', `  - name: a\n    hash: mgw_secretvalue`, /apiKeys\[0\]\.hash: expected sha256:<base64url or hex digest>; `mcp-auth-gateway apikey generate/],
+    ['a short digest', `  - name: a\n    hash: sha256:abcd`, /apiKeys\[0\]\.hash: expected sha256:/],
+    ['a duplicate name', `  - name: a\n    hash: ${HASH}\n  - name: a\n    hash: sha256:${'b'.repeat(64)}`, /apiKeys\[1\]\.name: duplicate API key name/],
+    ['one hash twice (base64url and hex)', `  - name: a\n    hash: ${HASH}\n  - name: b\n    hash: ${HEX_OF_SAME}`, /apiKeys\[1\]\.hash: the same key hash is configured twice/],
+    ['a name with spaces', `  - name: ci bot\n    hash: ${HASH}`, /apiKeys\[0\]\.name: expected a name/],
+  ])('rejects %s', (_name, entries, expected) => {
+    expect(problems(keys(entries))).toMatch(expected);
+  });
+
+  it('refuses API keys together with token exchange (an API-key caller has no token to exchange)', () => {
+    const text = keys(`  - name: a\n    hash: ${HASH}`).replace(
+      '  url: http://127.0.0.1:3000/mcp\n',
+      '  url: http://127.0.0.1:3000/mcp\n  credential:\n    type: token_exchange\n    tokenEndpoint: https://auth.example.com/token\n    clientId: gw\n    clientSecret: s\n    audience: tickets\n',
+    );
+    expect(problems(text)).toMatch(/apiKeys: API keys cannot be combined with upstream\.credential type token_exchange/);
+  });
+});
