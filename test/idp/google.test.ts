@@ -1,7 +1,8 @@
 /**
  * docs/idp/google.md: Google-shaped ID tokens (iss https://accounts.google.com, aud = the
  * requested audience, typ JWT, email, azp, no scope) pass with the recipe's config. Near misses:
- * the scheme-less issuer form, an ID token for another audience, and an opaque access token.
+ * the scheme-less issuer form, an ID token for another audience, and an opaque access token
+ * (Google has no RFC 7662 endpoint, so no introspection can vouch for it).
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,7 +62,7 @@ describe('Google recipe (ID tokens)', () => {
     expect(await callGateway(stack.mcpUrl, control)).toEqual({ status: 200 });
   });
 
-  it('refuses an opaque Google access token (introspection is not available yet)', async () => {
+  it('refuses an opaque Google access token (Google offers no RFC 7662 introspection)', async () => {
     const opaque = `ya29.${randomBytes(60).toString('base64url')}`;
     expect(await callGateway(stack.mcpUrl, opaque)).toEqual({ status: 401, error: 'invalid_token' });
   });
