@@ -52,7 +52,8 @@ COPY bin ./bin
 USER 1000:1000
 # The default `listen.port`; the config must also set `listen.host: 0.0.0.0`.
 EXPOSE 8080
-# For `docker run` (Kubernetes uses the probes instead); assumes listen.port 8080.
+# For `docker run` (Kubernetes uses the probes instead); assumes listen.port 8080 and no
+# metrics.port (an admin port takes /healthz away from 8080: override with --health-cmd).
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node is PID 1 and handles SIGTERM itself (readiness off, lame duck, drain).

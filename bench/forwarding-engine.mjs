@@ -13,23 +13,28 @@
 // undici, hono and @hono/node-server are imported from this repo's node_modules
 // (the versions the gateway ships); http-proxy-middleware is resolved with
 // createRequire() from $BENCH_EXTRA_DEPS. Without taskset or with fewer than
-// 2 CPUs the processes run unpinned. A full run takes about 15 minutes on a
-// quiet machine, more when samples have to be repeated.
+// 2 CPUs the processes run unpinned. A full run takes about 10 minutes on a
+// quiet machine, more when samples have to be repeated. Runs are short (2-3 s)
+// so that they fit between other processes' bursts on a shared machine; on a
+// quiet machine use DURATION=10 C1_DURATION=5 RATE_DURATION=10.
 //
 // Options (environment):
-//   ROUNDS=5 DURATION=5 CONNECTIONS=32       saturation runs (wrk -t1 -cN), interleaved rounds
-//   C1_DURATION=5 C1_ROUNDS=3                -c1 latency runs (wrk -t1 -c1; 0 = skip)
-//   RATE=1000 RATE_DURATION=5 RATE_ROUNDS=3  fixed-rate latency (0 = skip): an open-loop
+//   ROUNDS=5 DURATION=2 CONNECTIONS=32       saturation runs (wrk -t1 -cN), interleaved rounds
+//   C1_DURATION=2 C1_ROUNDS=3                -c1 latency runs (wrk -t1 -c1; 0 = skip)
+//   RATE=1000 RATE_DURATION=3 RATE_ROUNDS=3  fixed-rate latency (0 = skip): an open-loop
 //                                            generator in this file (wrk2 is not in Debian),
 //                                            latency counted from each request's scheduled
 //                                            send time, so queueing is not hidden (it
 //                                            ticks every 1 ms: ~1 ms latency floor, see "direct")
 //   ONLY=direct,undici-request,...           subset of targets; PAYLOADS=json,sse
-//   MAX_WAIT=0.03 MAX_OTHERS=0.25            re-run a sample (after RETRY_WAIT=20 s, up to
-//   MIN_SATURATED_CPU=0.9 MAX_ATTEMPTS=30    MAX_ATTEMPTS times) when the server under test spent
-//                                            more than MAX_WAIT of the run waiting for a CPU, when
-//                                            other processes on the machine used more than
+//   QUIET_SECONDS=1 QUIET_TIMEOUT=180        before each sample, wait until other processes used
+//                                            < MAX_OTHERS/2 CPUs for QUIET_SECONDS (shared machine)
+//   MAX_OTHERS=0.25 MAX_WAIT=0.1             re-run a sample (up to MAX_ATTEMPTS times) when
+//   MIN_SATURATED_CPU=0.9 MAX_ATTEMPTS=30    other processes on the machine used more than
 //                                            MAX_OTHERS CPUs (user time: /proc/stat minus ours),
+//                                            when the server's main thread spent more than
+//                                            MAX_WAIT of the run waiting for a CPU (this includes
+//                                            waiting for its own GC threads: 2-5 % is normal),
 //                                            or when a saturation run left the server below
 //                                            MIN_SATURATED_CPU; a sample kept after the last
 //                                            attempt counts as noisy
@@ -299,6 +304,12 @@ function cpuSeconds(pid) {
   return { user: Number(fields[11]) / 100, total: (Number(fields[11]) + Number(fields[12])) / 100 }; // clock ticks at 100 Hz
 }
 
+// CPU time (s) the process ran, and the time it was runnable but waited for a CPU.
+function schedstat(pid) {
+  const [run, wait] = fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ').map(Number);
+  return { run: run / 1e9, wait: wait / 1e9 };
+}
+
 // Seconds the process spent runnable but waiting for a CPU. On a shared machine
 // (other builds and test runs) this tells whether a sample measured the server
 // or the neighbours; such samples are measured again after a pause.
@@ -438,12 +449,12 @@ async function sanityCheck(url, payload) {
 
 async function main() {
   const rounds = numEnv('ROUNDS', 5);
-  const duration = numEnv('DURATION', 5);
+  const duration = numEnv('DURATION', 2);
   const connections = numEnv('CONNECTIONS', 32);
-  const c1Duration = numEnv('C1_DURATION', 5);
+  const c1Duration = numEnv('C1_DURATION', 2);
   const c1Rounds = numEnv('C1_ROUNDS', 3);
   const rate = numEnv('RATE', 1000);
-  const rateDuration = numEnv('RATE_DURATION', 5);
+  const rateDuration = numEnv('RATE_DURATION', 3);
   const rateRounds = numEnv('RATE_ROUNDS', 3);
   const targets = env('ONLY', Object.keys(TARGETS).join(',')).split(',');
   const payloads = env('PAYLOADS', 'json,sse').split(',');
@@ -480,24 +491,45 @@ async function main() {
   console.error(JSON.stringify(machine));
 
   const samples = []; // { phase, target, payload, round, rps, p50, p90, p99, cpu }
-  const maxWait = numEnv('MAX_WAIT', 0.03);
+  const maxWait = numEnv('MAX_WAIT', 0.1);
   const maxOthers = numEnv('MAX_OTHERS', 0.25);
   const minSaturatedCpu = numEnv('MIN_SATURATED_CPU', 0.9);
   const maxAttempts = numEnv('MAX_ATTEMPTS', 30);
-  const retryWait = numEnv('RETRY_WAIT', 20);
+  // Others' builds and test runs come in bursts: start a sample only after the
+  // machine has been quiet for QUIET_SECONDS (or after QUIET_TIMEOUT seconds).
+  const quietSeconds = numEnv('QUIET_SECONDS', 1);
+  const quietTimeout = numEnv('QUIET_TIMEOUT', 180);
+  async function waitForQuiet() {
+    const deadline = performance.now() + quietTimeout * 1000;
+    let quietSince = performance.now();
+    let machine = machineUserSeconds();
+    let own = ownUserSeconds();
+    while (performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const m = machineUserSeconds();
+      const o = ownUserSeconds();
+      if ((m - machine - (o - own)) / 0.5 > maxOthers / 2) quietSince = performance.now();
+      else if (performance.now() - quietSince >= quietSeconds * 1000) return;
+      machine = m;
+      own = o;
+    }
+  }
+
   async function measure(phase, target, payload, round, fn) {
     const pid = procs[target].pid;
     for (let attempt = 1; ; attempt++) {
+      await waitForQuiet();
       const before = cpuSeconds(pid);
       const upBefore = target === 'direct' ? null : cpuSeconds(upstreamProc.pid);
       const waitBefore = runQueueWaitSeconds(pid);
+      const runBefore = schedstat(pid).run;
       const machineBefore = machineUserSeconds();
       const ownBefore = ownUserSeconds();
       const started = performance.now();
       const result = await fn();
       const wall = (performance.now() - started) / 1000;
       const after = cpuSeconds(pid);
-      const cpu = (after.total - before.total) / wall;
+      const cpu = (schedstat(pid).run - runBefore) / wall;
       const upstreamCpu = upBefore === null ? null : (cpuSeconds(upstreamProc.pid).total - upBefore.total) / wall;
       const foreign = Math.max(0, (machineUserSeconds() - machineBefore - (ownUserSeconds() - ownBefore)) / wall);
       const wait = (runQueueWaitSeconds(pid) - waitBefore) / wall;
@@ -516,7 +548,6 @@ async function main() {
         samples.push(sample);
         return;
       }
-      await new Promise((resolve) => setTimeout(resolve, retryWait * 1000));
     }
   }
 

@@ -11,6 +11,9 @@ import { GatewayMetrics } from './metrics/index.js';
 import { PolicyStore } from './policy/index.js';
 import { createForwarder, type Forwarder } from './proxy/index.js';
 import { OtlpExporter } from './tracing/index.js';
+import { buildOriginPolicy } from './http/browser-safety.js';
+import { RateLimiter, StreamCounter } from './limits/index.js';
+import { SessionBinding } from './sessions/index.js';
 import { createUpstreamAuth, type UpstreamAuth } from './upstream-auth/index.js';
 
 export interface GatewayDependencies {
@@ -109,13 +112,19 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     publicUrl: config.resource.url,
     auth: upstreamAuth,
   });
+  if (config.sessions.bind && config.sessions.bindingSecrets.length === 0) deps.logger.warn(SessionBinding.ephemeralWarning);
+  const sessions = config.sessions.bind ? new SessionBinding(config.sessions.bindingSecrets) : undefined;
   let draining = false;
   const readiness = { issuers: verifier.issuers, isDraining: () => draining, policyStatus: () => policies.status, upstreamAuth };
   const separateAdmin = config.metrics.port !== undefined;
   const app = createApp({
     resourceUrl: config.resource.url,
     discovery: () => discovery,
-    maxBodyBytes: config.limits.maxBodyBytes,
+    limits: config.limits,
+    origins: buildOriginPolicy(config.security.allowedOrigins ?? [new URL(config.resource.url).origin], config.security.allowedHosts),
+    rateLimiter: config.limits.rateLimit.enabled ? new RateLimiter(config.limits.rateLimit) : undefined,
+    streams: new StreamCounter(config.limits.maxStreamsPerPrincipal),
+    sessions,
     verifier,
     policies,
     tools: new ToolHeaderRegistry(),
@@ -131,6 +140,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       elevation: new ScopeElevationTracker(),
       logger: deps.logger,
     },
+    // /healthz and /readyz stay on the main port unless an admin port takes them, metrics or not.
+    operations: !separateAdmin,
     metricsPath: separateAdmin ? undefined : config.metrics.enabled ? config.metrics.path : undefined,
     logger: deps.logger,
   });
@@ -153,7 +164,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       await upstreamAuth.start();
       verifier.start();
       policies.start();
-      listening = await listen(app, { host: config.listen.host, port: config.listen.port, logger: deps.logger });
+      listening = await listen(app, { host: config.listen.host, port: config.listen.port, logger: deps.logger, limits: config.limits });
       if (separateAdmin) {
         const adminApp = new Hono<GatewayEnv>();
         mountOperations(adminApp, readiness, metrics, config.metrics.enabled ? config.metrics.path : undefined);

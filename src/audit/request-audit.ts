@@ -40,6 +40,17 @@ export function buildAuditRecords(facts: RequestFacts, redactArguments: ((value:
   const base = baseRecord(facts);
   const error = facts.error instanceof GatewayError ? facts.error : facts.error ? new GatewayError('internal') : undefined;
 
+  const tokenError =
+    error?.code === 'token_missing' ||
+    error?.code === 'token_invalid' ||
+    error?.code === 'token_in_query' ||
+    error?.code === 'credentials_ambiguous' ||
+    // A presented token that could not be checked (introspection endpoint down): an authentication failure, not a caller.
+    error?.code === 'introspection_unavailable';
+  if (!facts.principal && !tokenError) {
+    // Refused before authentication for another reason (Origin, Host): no caller to name.
+    return [{ ...base, event: 'request.rejected', outcome: { status: facts.status, result: 'rejected', ...(error ? { errorCode: error.code } : {}) } }];
+  }
   if (!facts.principal) {
     return [
       {
@@ -48,7 +59,7 @@ export function buildAuditRecords(facts: RequestFacts, redactArguments: ((value:
         outcome: {
           status: facts.status,
           result: 'rejected',
-          reason: error?.tokenRejection ?? (error?.code === 'token_in_query' ? 'token_in_query' : error?.code === 'token_missing' ? 'missing_token' : (error?.code ?? 'unknown')),
+          reason: error?.tokenRejection ?? (error?.code === 'token_missing' ? 'missing_token' : (error?.code ?? 'unknown')),
           ...(error ? { errorCode: error.code } : {}),
         },
         ...(facts.refusedTokenFingerprint ? { presentedToken: { fingerprint: facts.refusedTokenFingerprint } } : {}),

@@ -206,7 +206,13 @@ export const upstreamSchema = z
       .min(1)
       .default(60000)
       .describe('Time to wait for the upstream response headers, in ms (→ 504). Streams, once started, are not cut.'),
-    maxConnections: z.int().min(1).default(128).describe('Keep-alive connection pool size towards the upstream.'),
+    maxConnections: z
+      .int()
+      .min(1)
+      .optional()
+      .describe(
+        'Cap on connections to the upstream (keep-alive pool). Default: no cap. Each open SSE stream holds a connection, so a cap below the number of concurrent streams makes further requests wait.',
+      ),
   })
   .describe('The MCP server behind the gateway.');
 
@@ -268,7 +274,7 @@ export const metricsSchema = z
       .describe('Serve metrics (and /healthz, /readyz) on this separate admin port instead of the main one.'),
     host: z.string().min(1).default('127.0.0.1').describe('Address of the admin port.'),
   })
-  .describe('Prometheus metrics (docs/operations.md lists them).');
+  .describe('Prometheus metrics (docs/observability.md lists them).');
 
 export const tracingSchema = z
   .strictObject({
@@ -298,8 +304,79 @@ export const limitsSchema = z
       .min(1024)
       .default(4 * 1024 * 1024)
       .describe('Largest accepted POST body, in bytes (→ 413).'),
+    maxBatchLength: z.int().min(1).default(64).describe('Most messages in one JSON-RPC batch (→ 400).'),
+    maxJsonDepth: z.int().min(4).default(64).describe('Deepest JSON nesting accepted in a POST body (→ 400).'),
+    maxHeaderBytes: z
+      .int()
+      .min(1024)
+      .default(16 * 1024)
+      .describe('Largest request header section, in bytes (→ 431).'),
+    headersTimeoutMs: z
+      .int()
+      .min(100)
+      .default(20_000)
+      .describe('A client must send its request headers within this time, in ms (slow-client protection).'),
+    requestTimeoutMs: z
+      .int()
+      .min(100)
+      .default(60_000)
+      .describe('A client must send its whole request within this time, in ms (slow-client protection).'),
+    rateLimit: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        requestsPerSecond: z.number().positive().default(50).describe('Sustained requests per second per principal.'),
+        burst: z.int().min(1).default(200).describe('Requests a principal may send at once after being idle.'),
+        maxPrincipals: z.int().min(1).default(100_000).describe('Principals tracked at once (bounded memory).'),
+      })
+      .prefault({})
+      .describe('Per-principal token bucket (issuer + subject + client); over it → 429 with Retry-After.'),
+    maxStreamsPerPrincipal: z
+      .int()
+      .min(1)
+      .default(16)
+      .describe('Long-lived streams (GET listen streams, subscriptions/listen) open at once per principal (→ 429).'),
+    sseKeepAliveSeconds: z
+      .int()
+      .min(0)
+      .default(25)
+      .describe('On a quiet SSE stream, send a keep-alive comment this often, in seconds (0: never).'),
+    sseIdleTimeoutSeconds: z
+      .int()
+      .min(0)
+      .default(3600)
+      .describe('End an SSE stream the upstream has sent nothing on for this long, in seconds (0: never).'),
   })
-  .describe('Request limits.');
+  .describe('Request and abuse limits.');
+
+export const securitySchema = z
+  .strictObject({
+    allowedOrigins: z
+      .array(z.union([z.literal('*'), httpUrl('security.allowedOrigins[]')]))
+      .optional()
+      .describe(
+        'Browser origins allowed to call the MCP endpoint (Origin present and not listed → 403, before anything else). Default: the origin of resource.url. `*` allows any.',
+      ),
+    allowedHosts: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('When set, the Host header must be one of these (DNS rebinding protection), e.g. mcp.example.com, 127.0.0.1:8080.'),
+  })
+  .describe('Browser and network safety.');
+
+export const sessionsSchema = z
+  .strictObject({
+    bind: z
+      .boolean()
+      .default(true)
+      .describe('Bind MCP session ids to the principal that created them: another principal gets 404, as for an unknown session.'),
+    bindingSecrets: z
+      .array(secret())
+      .default([])
+      .describe(
+        'HMAC keys for session binding; the first signs, all verify (rotation). Give every replica the same keys. Empty: a random per-process key (sessions then do not survive a restart or move between replicas).',
+      ),
+  })
+  .describe('MCP session binding (2025-11-25 sessions).');
 
 export const tokenCacheSchema = z
   .strictObject({
@@ -355,6 +432,8 @@ export const gatewayConfigSchema = z
     metrics: metricsSchema.prefault({}),
     tracing: tracingSchema.prefault({}),
     limits: limitsSchema.prefault({}),
+    security: securitySchema.prefault({}),
+    sessions: sessionsSchema.prefault({}),
     tokenCache: tokenCacheSchema.prefault({}),
     shutdown: shutdownSchema.prefault({}),
     logging: loggingSchema.prefault({}),

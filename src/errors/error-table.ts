@@ -34,6 +34,13 @@ export const ERROR_TABLE = {
     jsonRpcCode: -32600,
     message: 'Access tokens are accepted only in the Authorization header',
   },
+  credentials_ambiguous: {
+    status: 400,
+    oauthError: 'invalid_request',
+    challenge: true,
+    jsonRpcCode: -32600,
+    message: 'Send exactly one Authorization header',
+  },
   insufficient_scope: {
     status: 403,
     oauthError: 'insufficient_scope',
@@ -72,6 +79,11 @@ export const ERROR_TABLE = {
   method_not_allowed: { status: 405, challenge: false, jsonRpcCode: -32600, message: 'Method not allowed' },
   not_found: { status: 404, challenge: false, jsonRpcCode: -32600, message: 'Not found' },
   forbidden_origin: { status: 403, challenge: false, jsonRpcCode: -32600, message: 'Origin not allowed' },
+  forbidden_host: { status: 403, challenge: false, jsonRpcCode: -32600, message: 'Host not allowed' },
+  rate_limited: { status: 429, challenge: false, jsonRpcCode: -32000, message: 'Too many requests' },
+  too_many_streams: { status: 429, challenge: false, jsonRpcCode: -32000, message: 'Too many open streams' },
+  // As for a session the upstream does not know (2025-11-25 transport: 404 → start a new session).
+  session_not_found: { status: 404, challenge: false, jsonRpcCode: -32001, message: 'Session not found' },
   upstream_unreachable: {
     status: 502,
     challenge: false,

@@ -18,12 +18,25 @@ import { createAuthorize } from './middleware/authorize.js';
 import { createForward } from './middleware/forward.js';
 import { createObserve, type ObservabilityDependencies } from './middleware/observe.js';
 import { createReadJsonRpc } from './middleware/read-json-rpc.js';
+import { createRateLimit, createStreamCap } from './middleware/abuse-limits.js';
+import { createHostGuard, createOriginGuard, createPreflight } from './middleware/browser-guard.js';
+import { createSessionCheck } from './middleware/session-binding.js';
+import type { OriginPolicy } from './browser-safety.js';
+import type { GatewayConfig } from '../config/index.js';
+import type { RateLimiter, StreamCounter } from '../limits/index.js';
+import type { SessionBinding } from '../sessions/index.js';
 
 export interface AppDependencies {
   resourceUrl: string;
   /** The PRM document and 401 scopes for the policy in force (they follow policy reloads). */
   discovery: () => DiscoveryView;
-  maxBodyBytes: number;
+  limits: Pick<GatewayConfig['limits'], 'maxBodyBytes' | 'maxBatchLength' | 'maxJsonDepth' | 'sseKeepAliveSeconds' | 'sseIdleTimeoutSeconds'>;
+  /** Origins and hosts allowed (browser safety). */
+  origins: OriginPolicy;
+  rateLimiter: RateLimiter | undefined;
+  streams: StreamCounter;
+  /** Session binding; undefined passes session ids through unchanged. */
+  sessions: SessionBinding | undefined;
   verifier: TokenVerifier;
   policies: PolicyStore;
   tools: ToolHeaderRegistry;
@@ -33,18 +46,23 @@ export interface AppDependencies {
   readiness: ReadinessSource;
   /** Audit, metrics and tracing. */
   observability: ObservabilityDependencies;
-  /** Serve /metrics on this app (false when an admin port serves it). */
+  /** Serve /healthz and /readyz on this app (false when an admin port serves them). */
+  operations: boolean;
+  /** Serve /metrics on this app at this path (undefined when disabled or on the admin port). */
   metricsPath: string | undefined;
   logger: Logger;
 }
 
 const MCP_METHODS = ['POST', 'GET', 'DELETE'];
+/** Called by probes by pod IP, so exempt from the Host allow-list. */
+const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
 
 /**
  * The gateway's HTTP surface. The MCP endpoint's pipeline reads top to bottom:
- * observe (audit, metrics, trace) → authenticate → read and parse the JSON-RPC
- * body → authorize → forward. Every failure is a `GatewayError` turned into a
- * response in one place (`onError`).
+ * observe (audit, metrics, trace) → Origin → authenticate → rate limit → read
+ * and parse the JSON-RPC body → authorize → stream cap → session binding →
+ * forward. Every failure is a `GatewayError` turned into a response in one
+ * place (`onError`).
  */
 export function createApp(deps: AppDependencies): Hono<GatewayEnv> {
   const mcpPath = buildMcpPath(deps.resourceUrl);
@@ -53,8 +71,9 @@ export function createApp(deps: AppDependencies): Hono<GatewayEnv> {
 
   // strict: false → `/mcp` and `/mcp/` are the same endpoint.
   const app = new Hono<GatewayEnv>({ strict: false });
+  if (deps.origins.allowedHosts) app.use('*', createHostGuard(deps.origins, HEALTH_PATHS));
 
-  if (deps.metricsPath) mountOperations(app, deps.readiness, deps.observability.metrics, deps.metricsPath);
+  if (deps.operations) mountOperations(app, deps.readiness, deps.observability.metrics, deps.metricsPath);
 
   // RFC 9728 discovery: a document prepared per policy version (never a 5xx),
   // readable from any origin so browser-based clients can discover us.
@@ -72,15 +91,22 @@ export function createApp(deps: AppDependencies): Hono<GatewayEnv> {
   const identityKeys = deps.upstreamAuth?.identity.keyRing;
   if (identityKeys) app.on(['GET', 'OPTIONS'], IDENTITY_JWKS_PATH, createJwksEndpoint(identityKeys));
 
+  app.options(mcpPath, createPreflight(deps.origins));
   app.on(
     MCP_METHODS,
     mcpPath,
     createObserve(deps.observability),
+    createOriginGuard(deps.origins),
     createAuthenticate(deps.verifier),
-    createReadJsonRpc({ maxBodyBytes: deps.maxBodyBytes }),
+    createRateLimit(deps.rateLimiter),
+    createReadJsonRpc(deps.limits),
     createAuthorize({ policies: deps.policies, tools: deps.tools, logger: deps.logger }),
+    createStreamCap(deps.streams),
+    ...(deps.sessions ? [createSessionCheck(deps.sessions)] : []),
     createForward({
       forwarder: deps.forwarder,
+      sessions: deps.sessions,
+      sse: { keepAliveMs: deps.limits.sseKeepAliveSeconds * 1000, idleTimeoutMs: deps.limits.sseIdleTimeoutSeconds * 1000 },
       upstreamAuth: deps.upstreamAuth,
       tools: deps.tools,
       maxListResponseBytes: 16 * 1024 * 1024,
@@ -131,6 +157,7 @@ function respondWithError(
   const response = buildErrorResponse(error, { ...context, jsonRpcId: idForErrorReply(c.get('rpcBody')) });
   const requestId = c.get('observation')?.requestId;
   if (requestId) response.headers['x-request-id'] = requestId;
+  Object.assign(response.headers, c.get('corsHeaders'));
   if (response.status >= 500) {
     const { code, detail } = error instanceof GatewayError ? error : { code: 'internal', detail: undefined };
     logger.error({ code, detail, err: error instanceof GatewayError ? undefined : error, path: c.req.path }, 'request failed');

@@ -24,6 +24,10 @@ declare module 'hono' {
     decisions: Decision[];
     /** What is being recorded about this request for audit, metrics and traces (set by `observe`). */
     observation: RequestObservation;
+    /** CORS headers for an allowed browser origin, added to the response (set by `guardOrigin`). */
+    corsHeaders: Record<string, string>;
+    /** The upstream's session id behind the client's bound one (set by `checkSession`). */
+    upstreamSessionId: string;
   }
 }
 

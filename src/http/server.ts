@@ -18,7 +18,15 @@ export interface ListeningServer {
 }
 
 /** Serves a Hono app on node:http, bound to `host:port`. */
-export async function listen(app: Hono<GatewayEnv>, { host, port, logger }: { host: string; port: number; logger: Logger }): Promise<ListeningServer> {
+export interface ListenOptions {
+  host: string;
+  port: number;
+  logger: Logger;
+  /** Slow-client protection and header size; defaults suit the admin port. */
+  limits?: { headersTimeoutMs: number; requestTimeoutMs: number; maxHeaderBytes: number };
+}
+
+export async function listen(app: Hono<GatewayEnv>, { host, port, logger, limits }: ListenOptions): Promise<ListeningServer> {
   const listener = getRequestListener(app.fetch, {
     // Keep the process-wide Request/Response untouched: other code in the
     // process (jose, undici, embedders) uses the real ones.
@@ -32,8 +40,12 @@ export async function listen(app: Hono<GatewayEnv>, { host, port, logger }: { ho
     {
       // Slow-client protection: a client must finish its headers, and its whole
       // request, within these limits.
-      headersTimeout: 20_000,
-      requestTimeout: 60_000,
+      headersTimeout: limits?.headersTimeoutMs ?? 20_000,
+      requestTimeout: limits?.requestTimeoutMs ?? 60_000,
+      // Node checks the two timeouts above on this period (default 30 s, too coarse for them).
+      connectionsCheckingInterval: 1000,
+      // Over it, node answers 431 before any of our code runs.
+      maxHeaderSize: limits?.maxHeaderBytes ?? 16 * 1024,
       keepAliveTimeout: 65_000,
     },
     listener,

@@ -8,7 +8,7 @@ export { DEFAULT_OPEN_METHODS, policyFileSchema, type DenyResponse, type PolicyF
 export { findTarget, type Target } from './target.js';
 export { createListFilter, idKey, type ListFilterOptions, type ListResponseSelector } from './list-filter.js';
 export { PolicyStore, type PolicyStatus, type PolicyStoreOptions } from './policy-store.js';
-export { computePolicyVersion, readPolicyFiles, type PolicyFileText } from './load-policy.js';
+export { computePolicyVersion, isPolicyFileName, readPolicyFiles, type PolicyFileText } from './load-policy.js';
 export { buildDenial, challengeScopesFor } from './denial.js';
 export { callerFromClaims, explainDecision, formatExplanation, parseClaimsInput, parseRequestInput, type Explanation } from './explain.js';
 export { parsePolicyTests, PolicyTestFileError, policyTestFileSchema, runPolicyTests, type PolicyTestResult } from './policy-tests.js';

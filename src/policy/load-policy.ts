@@ -8,6 +8,9 @@ import { policyFileSchema } from './schema.js';
 
 const POLICY_FILE = /^[^.].*\.ya?ml$/;
 
+/** Whether the loader reads a file of this name: `*.yaml`/`*.yml`, not hidden (`..data`). */
+export const isPolicyFileName = (name: string): boolean => POLICY_FILE.test(name);
+
 /**
  * Reads every `*.yaml`/`*.yml` file of a directory (not hidden ones: a
  * Kubernetes ConfigMap volume keeps its real files under `..data/` and exposes
@@ -24,7 +27,7 @@ export async function loadPolicyDirectory(directory: string): Promise<CompileRes
 export async function readPolicyFiles(directory: string): Promise<PolicyFileText[]> {
   let names: string[];
   try {
-    names = (await readdir(directory)).filter((name) => POLICY_FILE.test(name)).sort();
+    names = (await readdir(directory)).filter(isPolicyFileName).sort();
   } catch (error) {
     throw new PolicyError([{ severity: 'error', path: '', message: `cannot read policy directory ${directory} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})` }]);
   }

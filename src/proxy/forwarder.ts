@@ -70,7 +70,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const publicUrl = new URL(options.publicUrl);
   const tls = options.upstream.tls;
   const pool = new Pool(upstreamUrl.origin, {
-    connections: options.upstream.maxConnections,
+    // No cap by default: an SSE stream holds its connection for as long as it is open.
+    connections: options.upstream.maxConnections ?? null,
     connect: {
       timeout: options.upstream.connectTimeoutMs,
       // Mutual TLS towards the upstream, and the CA its certificate is checked against.

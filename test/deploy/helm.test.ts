@@ -3,10 +3,11 @@
  * validated against the Kubernetes schemas and the gateway pod rules, and its gateway config
  * against the gateway's own schema.
  */
+import { readFileSync, rmSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../src/config/index.js';
+import { loadPolicyDirectory } from '../../src/policy/index.js';
 import { checkGatewayPod, locateGatewayPod } from '../helpers/gateway-pod-rules.js';
-import { find, findAll, renderHelm, runHelm, validateManifests, type Manifest } from '../helpers/kubernetes.js';
+import { find, findAll, renderHelm, runHelm, validateManifests, writeConfigMapVolume, type Manifest } from '../helpers/kubernetes.js';
 
 const CHART = 'deploy/helm/mcp-auth-gateway';
 const STANDALONE = `${CHART}/ci/standalone-values.yaml`;
@@ -58,6 +59,21 @@ describe('standalone mode', () => {
     ]);
   });
 
+  it('probes and scrapes the admin port, admits it from monitoring only, and keeps it off the Service', () => {
+    const pod = locateGatewayPod(standalone);
+    expect(pod.gateway.ports.map((p: Obj) => [p.name, p.containerPort])).toEqual([['http', 8080], ['admin', 9090]]);
+    expect([pod.gateway.readinessProbe.httpGet, pod.gateway.livenessProbe.httpGet]).toEqual([
+      { path: '/readyz', port: 'admin' },
+      { path: '/healthz', port: 'admin' },
+    ]);
+    expect(pod.workload.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9090', 'prometheus.io/path': '/metrics' });
+    expect(find(standalone, 'Service').spec.ports.map((p: Obj) => p.targetPort)).toEqual(['http']);
+    expect(find(standalone, 'NetworkPolicy', 'tickets-mcp-auth-gateway').spec.ingress[1]).toEqual({
+      ports: [{ protocol: 'TCP', port: 9090 }],
+      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+    });
+  });
+
   it('routes the host of resource.url through the Ingress to the gateway', () => {
     const ingress = find(standalone, 'Ingress');
     expect(ingress.spec.rules[0].host).toBe('tickets-mcp.example.com');
@@ -98,6 +114,7 @@ describe('sidecar mode', () => {
 
   it('mounts the policies ConfigMap as a directory, without tying it to the config checksum', async () => {
     const policies = find(sidecar, 'ConfigMap', 'tickets-mcp-auth-gateway-policies');
+    // The user's files replace the baseline; they are not merged with it.
     expect(Object.keys(policies.data)).toEqual(['tickets.yaml']);
     const checksum = (m: Manifest[]) => find(m, 'Deployment').spec.template.metadata.annotations['checksum/config'];
     const otherPolicies = await renderHelm(CHART, { valuesFiles: [SIDECAR], namespace: 'tickets', set: ['policies.other\\.yaml=x'] });
@@ -114,13 +131,35 @@ describe('values', () => {
     expect(findAll(defaults, 'Secret')).toEqual([]);
   });
 
-  it('policy.enabled points policy.directory at the mounted policies (for gateways with the Policy feature)', async () => {
-    const manifests = await renderHelm(CHART, { valuesFiles: [SIDECAR], set: ['policy.enabled=true'] });
-    const text = find(manifests, 'ConfigMap', 'tickets-mcp-auth-gateway-config').data['gateway.yaml'] as string;
-    expect(text).toMatch(/^policy:\n {2}directory: \/etc\/mcp-auth-gateway\/policies$/m);
-    // Today's schema has no `policy` section yet: without policy.enabled the key is absent,
-    // so the config above (and every default) loads in the released gateway.
-    expect(() => parseConfigText(text.replace(/^policy:\n.*\n/m, ''), 'gateway.yaml', { env: {}, readFile: () => 'k' })).not.toThrow();
+  it('the defaults keep every gateway pod rule: the baseline policy, the admin port, audit on stdout', () => {
+    expect(checkGatewayPod(defaults, 'standalone')).toEqual([]);
+    const pod = locateGatewayPod(defaults);
+    expect(pod.config?.policy?.directory).toBe('/etc/mcp-auth-gateway/policies');
+    expect(pod.config?.metrics).toMatchObject({ port: 9090, host: '0.0.0.0', enabled: true });
+    expect(pod.config?.audit).toMatchObject({ enabled: true, sink: 'stdout' });
+    expect(find(defaults, 'Service').spec.ports.map((p: Obj) => p.targetPort)).toEqual(['http']);
+  });
+
+  it('ships the baseline (a copy of policies/baseline), which the gateway loads from the ConfigMap volume', async () => {
+    const policies = find(defaults, 'ConfigMap', 'tickets-mcp-auth-gateway-policies');
+    expect(Object.keys(policies.data)).toEqual(['baseline.yaml']);
+    expect(policies.data['baseline.yaml']).toBe(readFileSync(`${process.cwd()}/${CHART}/files/policies/baseline.yaml`, 'utf8'));
+    const volume = writeConfigMapVolume(policies);
+    try {
+      const { policy, findings } = await loadPolicyDirectory(volume);
+      expect(findings).toEqual([]);
+      expect(policy.challengeScopes).toEqual(['mcp:tools']);
+    } finally {
+      rmSync(volume, { recursive: true, force: true });
+    }
+  });
+
+  it('policy.enabled=false leaves policy.directory out (every valid token may call everything), and the config still loads', async () => {
+    const manifests = await renderHelm(CHART, { set: ['policy.enabled=false'] });
+    const pod = locateGatewayPod(manifests);
+    expect(pod.configError).toBeUndefined();
+    expect(pod.config?.policy).toBeUndefined();
+    expect(checkGatewayPod(manifests, 'standalone').map((finding) => finding.rule)).toEqual(['policies-load']);
   });
 
   it.each([
@@ -129,6 +168,8 @@ describe('values', () => {
     [['upstream.credential.value=a', 'upstream.credential.existingSecret=b'], /not both/],
     [['upstream.networkPolicy.enabled=true'], /upstream.networkPolicy.podSelector/],
     [['config.authorizationServers=null'], /authorizationServers/],
+    [['adminPort=8080'], /adminPort must differ from containerPort/],
+    [['policies.README\\.md=x'], /does not match pattern/],
   ])('refuses --set %j', async (set, message) => {
     await expect(renderHelm(CHART, { set })).rejects.toThrow(message);
   });

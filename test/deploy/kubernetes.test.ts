@@ -2,12 +2,31 @@
  * deploy/kubernetes rendered by the real kustomize (kubectl kustomize), validated against the
  * Kubernetes schemas and checked for the invariants of test/helpers/gateway-pod-rules.ts.
  */
+import { readFileSync, rmSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadPolicyDirectory, parsePolicyTests, runPolicyTests } from '../../src/policy/index.js';
 import { checkGatewayPod, gatewayPodRules, locateGatewayPod } from '../helpers/gateway-pod-rules.js';
-import { find, renderKustomize, validateManifests, type Manifest } from '../helpers/kubernetes.js';
+import { find, renderKustomize, validateManifests, writeConfigMapVolume, type Manifest } from '../helpers/kubernetes.js';
 
 type Obj = Record<string, any>;
 const clone = (manifests: Manifest[]) => structuredClone(manifests) as Array<Manifest & Obj>;
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+/**
+ * The rendered policies ConfigMap written out as the kubelet mounts it (..data symlinks) and
+ * read by the gateway's own loader; then the test cases of policies/tests/<cases> run on it.
+ */
+async function loadMountedPolicies(manifests: Manifest[], cases: string) {
+  const volume = writeConfigMapVolume(find(manifests, 'ConfigMap', 'mcp-auth-gateway-policies'));
+  try {
+    const { policy, findings } = await loadPolicyDirectory(volume);
+    const file = `${ROOT}policies/tests/${cases}`;
+    const failed = runPolicyTests(policy, parsePolicyTests(readFileSync(file, 'utf8'), file).tests).filter((result) => !result.passed);
+    return { policy, findings, failed };
+  } finally {
+    rmSync(volume, { recursive: true, force: true });
+  }
+}
 
 let base: Manifest[];
 let example: Manifest[];
@@ -42,6 +61,13 @@ describe('deploy/kubernetes/base', () => {
     find(manifests, 'Secret').data = { 'upstream-credential': Buffer.from('k').toString('base64') };
     expect(checkGatewayPod(manifests, 'sidecar')).toEqual([]);
   });
+
+  it('mounts the baseline policy, which the gateway loads from the ConfigMap volume (mcp:tools for everything)', async () => {
+    const { policy, findings, failed } = await loadMountedPolicies(base, 'baseline.test.yaml');
+    expect(findings).toEqual([]);
+    expect(failed).toEqual([]);
+    expect(policy.challengeScopes).toEqual(['mcp:tools']);
+  });
 });
 
 describe('deploy/kubernetes/overlays/example', () => {
@@ -61,9 +87,9 @@ describe('deploy/kubernetes/overlays/example', () => {
     expect(pod.config?.resource.url).toBe('https://tickets-mcp.example.com/mcp');
     expect((pod.config?.upstream.credential as { value?: string } | undefined)?.value).toBe('example-only-not-a-real-key');
     const policy = find(example, 'NetworkPolicy');
-    expect(policy.spec.ingress).toEqual([
+    expect(policy.spec.ingress[0]).toEqual(
       { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }], ports: [{ protocol: 'TCP', port: 8080 }] },
-    ]);
+    );
   });
 
   it('gives the gateway config a content-hashed name (a change rolls the pods) but not the hot-reloaded policies', () => {
@@ -72,6 +98,36 @@ describe('deploy/kubernetes/overlays/example', () => {
     expect(names).toContain('mcp-auth-gateway-policies');
     const volumes = locateGatewayPod(example).pod.volumes as Obj[];
     expect(volumes.map((v) => v.configMap?.name).filter(Boolean).sort()).toEqual(names.sort());
+  });
+
+  it('enforces the example policies, loaded by the gateway from the ConfigMap volume, and audits to stdout', async () => {
+    expect(Object.keys(find(example, 'ConfigMap', 'mcp-auth-gateway-policies').data).sort()).toEqual(['00-settings.yaml', '10-tickets.yaml', '20-admin.yaml']);
+    const { policy, findings, failed } = await loadMountedPolicies(example, 'policy.test.yaml');
+    expect(findings).toEqual([]);
+    expect(failed).toEqual([]);
+    expect(policy.challengeScopes).toEqual(['tickets:read']);
+    const config = locateGatewayPod(example).config!;
+    expect(config.policy).toMatchObject({ directory: '/etc/mcp-auth-gateway/policies', watch: true });
+    expect(config.audit).toMatchObject({ enabled: true, sink: 'stdout' });
+  });
+
+  it('serves probes and metrics on the admin port 9090: probed, scraped, admitted from monitoring only, never behind the Service', () => {
+    const pod = locateGatewayPod(example);
+    expect(pod.config?.metrics).toMatchObject({ enabled: true, port: 9090, host: '0.0.0.0', path: '/metrics' });
+    expect(pod.gateway.ports).toEqual([
+      { name: 'http', containerPort: 8080, protocol: 'TCP' },
+      { name: 'admin', containerPort: 9090, protocol: 'TCP' },
+    ]);
+    expect([pod.gateway.readinessProbe.httpGet, pod.gateway.livenessProbe.httpGet]).toEqual([
+      { path: '/readyz', port: 'admin' },
+      { path: '/healthz', port: 'admin' },
+    ]);
+    expect(pod.workload.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9090', 'prometheus.io/path': '/metrics' });
+    expect(find(example, 'Service').spec.ports.map((p: Obj) => p.targetPort)).toEqual(['http']);
+    expect(find(example, 'NetworkPolicy').spec.ingress[1]).toEqual({
+      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+      ports: [{ protocol: 'TCP', port: 9090 }],
+    });
   });
 
   it('keeps the MCP server off the network: loopback bind, no ports, the same credential as the gateway', () => {
@@ -102,6 +158,7 @@ describe('deploy/kubernetes/components/gateway-sidecar on an existing workload',
     expect(server.ports).toBeUndefined();
     expect(find(existingApp, 'Service').spec.ports).toEqual([{ name: 'mcp', port: 3000, targetPort: 'http' }]);
     expect((pod.pod.volumes as Obj[]).find((v) => v.name === 'gateway-config')?.configMap.name).toMatch(/^mcp-auth-gateway-config-[a-z0-9]{10}$/);
+    expect(Object.keys(find(existingApp, 'ConfigMap', 'mcp-auth-gateway-policies').data)).toEqual(['baseline.yaml']);
   });
 });
 
@@ -133,7 +190,8 @@ describe('the checks themselves can fail', () => {
       delete locateGatewayPod(m).upstreamContainers[0]!.resources.limits;
     },
     probes: (m) => {
-      locateGatewayPod(m).gateway.readinessProbe.httpGet.path = '/healthz';
+      // The main port no longer serves /readyz once metrics.port is set.
+      locateGatewayPod(m).gateway.readinessProbe.httpGet.port = 'http';
     },
     'hot-reload-mounts': (m) => {
       const mount = locateGatewayPod(m).gateway.volumeMounts.find((v: Obj) => v.name === 'gateway-policies');
@@ -147,6 +205,18 @@ describe('the checks themselves can fail', () => {
     },
     'shutdown-budget': (m) => {
       locateGatewayPod(m).pod.terminationGracePeriodSeconds = 20;
+    },
+    'policies-load': (m) => {
+      // A typo in a scope: not in the catalog of 00-settings.yaml.
+      const policies = find(m, 'ConfigMap', 'mcp-auth-gateway-policies');
+      policies.data['10-tickets.yaml'] = policies.data['10-tickets.yaml'].replace('- name: get_ticket\n    scopes: [tickets:read]', '- name: get_ticket\n    scopes: [tickets:raed]');
+    },
+    'metrics-scrape': (m) => {
+      locateGatewayPod(m).workload.spec.template.metadata.annotations['prometheus.io/port'] = '8080';
+    },
+    'audit-sink': (m) => {
+      const config = m.find((x) => x.kind === 'ConfigMap' && x.metadata.name.startsWith('mcp-auth-gateway-config'))!;
+      config.data['gateway.yaml'] = config.data['gateway.yaml'].replace('sink: stdout', 'sink: file\n  file: /var/log/mcp-auth-gateway/audit.jsonl');
     },
   };
 

@@ -5,6 +5,7 @@
  */
 import { posix } from 'node:path';
 import { parseConfigText, type GatewayConfig } from '../../src/config/index.js';
+import { formatFinding, isPolicyFileName, parsePolicyFiles, PolicyError } from '../../src/policy/index.js';
 import type { Manifest } from './kubernetes.js';
 
 export type PodMode = 'sidecar' | 'standalone';
@@ -12,6 +13,7 @@ type Obj = Record<string, any>;
 
 const DEFAULT_CONFIG_PATH = '/etc/mcp-auth-gateway/config/gateway.yaml';
 export const POLICIES_DIR = '/etc/mcp-auth-gateway/policies';
+const ALL_INTERFACES = ['0.0.0.0', '::'];
 /** Time the process needs besides lame duck + drain (start of SIGTERM handling, exit). */
 const SHUTDOWN_MARGIN_MS = 5000;
 
@@ -84,21 +86,56 @@ export function locateGatewayPod(manifests: Manifest[]): GatewayPod {
 type Rule = (manifests: Manifest[], pod: GatewayPod, mode: PodMode) => string[];
 
 const gatewayPort = (pod: GatewayPod): Obj | undefined => (pod.gateway.ports as Obj[] | undefined)?.find((p) => p.name === 'http');
+/** A port reference (a name of the gateway container's ports, or a number) as a number. */
+const portNumber = (pod: GatewayPod, port: unknown): unknown =>
+  typeof port === 'string' ? (pod.gateway.ports as Obj[] | undefined)?.find((p) => p.name === port)?.containerPort : port;
 const matchesGatewayPort = (pod: GatewayPod, port: unknown) => port === 'http' || port === gatewayPort(pod)?.containerPort;
+/** The admin port (config `metrics.port`), when the config has one. */
+const adminPort = (pod: GatewayPod): number | undefined => pod.config?.metrics.port;
+/** Where /healthz, /readyz and /metrics are served: the admin port when there is one, else the main port. */
+const operationsPort = (pod: GatewayPod): unknown => adminPort(pod) ?? gatewayPort(pod)?.containerPort;
+/** The ConfigMap volume mounted at `directory` in the gateway container, if any. */
+function configMapAt(manifests: Manifest[], pod: GatewayPod, directory: string): { mount?: Obj; configMap?: Obj } {
+  const mount = ((pod.gateway.volumeMounts ?? []) as Obj[]).find((m) => m.mountPath.replace(/\/$/, '') === directory.replace(/\/$/, ''));
+  const volume = (pod.pod.volumes as Obj[] | undefined)?.find((v) => v.name === mount?.name);
+  const configMap = volume?.configMap && (manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name === volume.configMap.name) as Obj | undefined);
+  return { mount, configMap };
+}
+
+/**
+ * The policy files of a rendered ConfigMap as the gateway reads them from its volume: the keys
+ * the loader accepts (`*.yaml`, not hidden), in name order, at `<directory>/<key>`.
+ */
+export function policyFilesOf(configMap: Obj, directory: string): Array<{ file: string; text: string }> {
+  return Object.keys(configMap.data ?? {})
+    .filter(isPolicyFileName)
+    .sort()
+    .map((key) => ({ file: posix.join(directory, key), text: String(configMap.data[key]) }));
+}
 
 export const gatewayPodRules = {
   /** The mounted config validates against today's schema, listens on all interfaces, on the declared port. */
   'config-valid': (_, pod) => {
     if (!pod.config) return [`gateway config ${pod.configPath} does not load: ${pod.configError}`];
     const problems: string[] = [];
-    if (!['0.0.0.0', '::'].includes(pod.config.listen.host)) problems.push(`listen.host ${pod.config.listen.host} is unreachable from the Service`);
+    if (!ALL_INTERFACES.includes(pod.config.listen.host)) problems.push(`listen.host ${pod.config.listen.host} is unreachable from the Service`);
     if (pod.config.listen.port !== gatewayPort(pod)?.containerPort) {
       problems.push(`listen.port ${pod.config.listen.port} differs from the container port ${gatewayPort(pod)?.containerPort}`);
+    }
+    const admin = adminPort(pod);
+    if (admin !== undefined) {
+      // The kubelet and Prometheus reach the admin port on the pod IP.
+      if (!ALL_INTERFACES.includes(pod.config.metrics.host)) problems.push(`metrics.host ${pod.config.metrics.host} is unreachable for probes and Prometheus`);
+      if (!(pod.gateway.ports as Obj[] | undefined)?.some((p) => p.containerPort === admin)) problems.push(`metrics.port ${admin} is not a container port of the gateway`);
+      if (admin === pod.config.listen.port) problems.push(`metrics.port ${admin} is listen.port`);
     }
     return problems;
   },
 
-  /** Only the gateway's port is exposed; in a sidecar the MCP server is reached on loopback. */
+  /**
+   * Only the gateway's MCP port is behind a Service (never the admin port with /metrics and
+   * /readyz); the MCP server declares no port, and in a sidecar it is reached on loopback.
+   */
   'only-gateway-exposed': (manifests, pod, mode) => {
     const problems = pod.upstreamContainers.filter((c) => (c.ports ?? []).length > 0).map((c) => `container ${c.name} exposes ports`);
     if (!gatewayPort(pod)) problems.push('the gateway has no port named http');
@@ -106,7 +143,9 @@ export const gatewayPodRules = {
     if (services.length === 0) problems.push('no Service selects the pod');
     for (const service of services) {
       for (const port of service.spec.ports ?? []) {
-        if (!matchesGatewayPort(pod, port.targetPort)) problems.push(`Service ${service.metadata.name} targets port ${port.targetPort}, not the gateway`);
+        if (adminPort(pod) !== undefined && portNumber(pod, port.targetPort) === adminPort(pod)) {
+          problems.push(`Service ${service.metadata.name} exposes the admin port ${port.targetPort} (/metrics, /readyz)`);
+        } else if (!matchesGatewayPort(pod, port.targetPort)) problems.push(`Service ${service.metadata.name} targets port ${port.targetPort}, not the gateway`);
       }
     }
     if (mode === 'sidecar' && pod.config) {
@@ -145,11 +184,16 @@ export const gatewayPodRules = {
       }).map((path) => `container ${c.name}: no resources.${path}`),
     ),
 
-  /** Readiness on /readyz (false while draining), liveness on /healthz (independent of the IdP). */
+  /**
+   * Readiness on /readyz (false while draining), liveness on /healthz (independent of the IdP),
+   * on the port that serves them: the admin port when `metrics.port` is set, else the main port.
+   */
   probes: (_, pod) => {
     const problems: string[] = [];
+    const port = operationsPort(pod);
+    const where = adminPort(pod) !== undefined ? `the admin port ${port}` : `the gateway port ${port}`;
     const check = (probe: Obj | undefined, path: string, name: string) => {
-      if (probe?.httpGet?.path !== path || !matchesGatewayPort(pod, probe.httpGet.port)) problems.push(`gateway ${name} is not GET ${path} on the gateway port`);
+      if (probe?.httpGet?.path !== path || port === undefined || portNumber(pod, probe.httpGet.port) !== port) problems.push(`gateway ${name} is not GET ${path} on ${where}`);
     };
     check(pod.gateway.readinessProbe, '/readyz', 'readinessProbe');
     check(pod.gateway.livenessProbe, '/healthz', 'livenessProbe');
@@ -167,7 +211,7 @@ export const gatewayPodRules = {
     return problems;
   },
 
-  /** A NetworkPolicy admits ingress to the gateway's port only. */
+  /** A NetworkPolicy admits ingress to the gateway's ports only (MCP, and the admin port if any). */
   'network-policy': (manifests, pod) => {
     const policies = manifests.filter((m) => m.kind === 'NetworkPolicy' && labelsMatch((m as Obj).spec?.podSelector?.matchLabels, pod.workload.spec.template.metadata?.labels)) as Obj[];
     if (policies.length === 0) return ['no NetworkPolicy selects the pod'];
@@ -176,7 +220,8 @@ export const gatewayPodRules = {
       return ((policy.spec.ingress ?? []) as Obj[]).flatMap((rule, index) => {
         const ports = (rule.ports ?? []) as Obj[];
         if (ports.length === 0) return [`NetworkPolicy ${policy.metadata.name} ingress[${index}] admits every port`];
-        return ports.filter((p) => !matchesGatewayPort(pod, p.port)).map((p) => `NetworkPolicy ${policy.metadata.name} admits port ${p.port}`);
+        const admitted = (port: unknown) => matchesGatewayPort(pod, port) || (adminPort(pod) !== undefined && portNumber(pod, port) === adminPort(pod));
+        return ports.filter((p) => !admitted(p.port)).map((p) => `NetworkPolicy ${policy.metadata.name} admits port ${p.port}`);
       });
     });
   },
@@ -213,6 +258,62 @@ export const gatewayPodRules = {
       }
     }
     return problems;
+  },
+
+  /**
+   * A policy is configured, read from the ConfigMap mounted at `policy.directory`, and that
+   * ConfigMap's files load with the gateway's policy loader, without errors or warnings
+   * (`policy validate --strict`). An invalid policy stops the gateway at start-up.
+   */
+  'policies-load': (manifests, pod) => {
+    if (!pod.config) return ['config did not load'];
+    const directory = pod.config.policy?.directory;
+    if (!directory) return ['no policy.directory: every valid token may call every tool'];
+    const { mount, configMap } = configMapAt(manifests, pod, directory);
+    if (!mount) return [`nothing is mounted at policy.directory ${directory}`];
+    if (!configMap) return [`no ConfigMap is mounted at policy.directory ${directory}`];
+    const files = policyFilesOf(configMap, directory);
+    if (files.length === 0) return [`ConfigMap ${configMap.metadata.name} holds no policy file (*.yaml): the gateway would not start`];
+    try {
+      return parsePolicyFiles(files).findings.map((finding) => `policy ${formatFinding(finding)}`);
+    } catch (error) {
+      if (error instanceof PolicyError) return error.findings.map((finding) => `policy ${formatFinding(finding)}`);
+      throw error;
+    }
+  },
+
+  /** Metrics are on, and the pod's prometheus.io annotations name the port and path that serve them. */
+  'metrics-scrape': (_, pod) => {
+    if (!pod.config) return ['config did not load'];
+    if (!pod.config.metrics.enabled) return ['metrics.enabled is false'];
+    const annotations = (pod.workload.spec.template.metadata?.annotations ?? {}) as Record<string, string>;
+    const problems: string[] = [];
+    if (annotations['prometheus.io/scrape'] !== 'true') problems.push('the pod is not annotated prometheus.io/scrape: "true"');
+    if (Number(annotations['prometheus.io/port']) !== operationsPort(pod)) {
+      problems.push(`prometheus.io/port ${annotations['prometheus.io/port']} is not the port serving metrics (${operationsPort(pod)})`);
+    }
+    if ((annotations['prometheus.io/path'] ?? '/metrics') !== pod.config.metrics.path) {
+      problems.push(`prometheus.io/path ${annotations['prometheus.io/path']} is not metrics.path ${pod.config.metrics.path}`);
+    }
+    return problems;
+  },
+
+  /**
+   * Audit records are written, to stdout (collected with the container's log) or to a file on
+   * a writable volume: the root filesystem is read-only.
+   */
+  'audit-sink': (_, pod) => {
+    if (!pod.config) return ['config did not load'];
+    const { enabled, sink, file } = pod.config.audit;
+    if (!enabled) return ['audit.enabled is false'];
+    if (sink === 'stdout') return [];
+    const path = posix.resolve(posix.dirname(pod.configPath), file ?? '');
+    const mount = ((pod.gateway.volumeMounts ?? []) as Obj[]).find((m) => path.startsWith(`${m.mountPath.replace(/\/$/, '')}/`));
+    const volume = (pod.pod.volumes as Obj[] | undefined)?.find((v) => v.name === mount?.name);
+    if (!mount || mount.readOnly || !(volume?.emptyDir || volume?.persistentVolumeClaim || volume?.ephemeral)) {
+      return [`audit file ${path} is not on a writable volume (the root filesystem is read-only)`];
+    }
+    return [];
   },
 } satisfies Record<string, Rule>;
 

@@ -5,9 +5,11 @@
  * runs with the `resource` and `authorizationServers` sections exactly as written there.
  */
 import { readFileSync } from 'node:fs';
+import { decodeJwt } from 'jose';
 import { parse } from 'yaml';
 import type { GatewayConfigInput } from '../../src/config/index.js';
 import type { DemoAuthorizationServer } from '../../src/demo/authorization-server.js';
+import { callerFromClaims, explainDecision, parsePolicyFiles, parseRequestInput } from '../../src/policy/index.js';
 import { bearer, INITIALIZE, mcpPost } from './mcp-requests.js';
 
 /** The resource URL every recipe uses for the gateway. */
@@ -15,8 +17,16 @@ export const RECIPE_RESOURCE_URL = 'https://mcp.example.com/mcp';
 
 /** The YAML of the fenced block after `<!-- recipe-config: name -->` in docs/idp/<doc>. */
 export function readRecipeConfig(doc: string, name: string): string {
+  return readRecipeBlock(doc, `<!-- recipe-config: ${name} -->`);
+}
+
+/** The policy file of the fenced block after `<!-- recipe-policy: name -->` in docs/idp/<doc>. */
+export function readRecipePolicy(doc: string, name: string): string {
+  return readRecipeBlock(doc, `<!-- recipe-policy: ${name} -->`);
+}
+
+function readRecipeBlock(doc: string, marker: string): string {
   const text = readFileSync(new URL(`../../docs/idp/${doc}`, import.meta.url), 'utf8');
-  const marker = `<!-- recipe-config: ${name} -->`;
   const start = text.indexOf(marker);
   if (start < 0) throw new Error(`docs/idp/${doc} has no ${marker}`);
   const block = /```yaml\n([\s\S]*?)```/.exec(text.slice(start + marker.length));
@@ -66,4 +76,17 @@ export async function callGateway(mcpUrl: string, token: string): Promise<{ stat
   await response.text();
   const error = /error="([^"]+)"/.exec(response.headers.get('www-authenticate') ?? '')?.[1];
   return { status: response.status, ...(error ? { error } : {}) };
+}
+
+/**
+ * How a policy (one file's text) decides a `tools/call` of `tool` for a token, exactly as the
+ * gateway's authorization step would: the caller is read from the token's claims.
+ */
+export function decideToolCall(policy: string, token: string, tool: string): { effect: string; reason: string; challenge?: string } {
+  const { policy: compiled } = parsePolicyFiles([{ file: 'policy.yaml', text: policy }]);
+  const explanation = explainDecision(compiled, callerFromClaims(decodeJwt(token)), parseRequestInput({ method: 'tools/call', params: { name: tool } }), {
+    resourceMetadataUrl: 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp',
+  });
+  const challenge = explanation.response?.wwwAuthenticate;
+  return { effect: explanation.effect, reason: explanation.decisions[0]!.reason, ...(challenge ? { challenge } : {}) };
 }

@@ -11,7 +11,9 @@
  *   lenient validator).
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
@@ -166,4 +168,23 @@ export function find<T = Record<string, any>>(manifests: Manifest[], kind: strin
 
 export function findAll(manifests: Manifest[], kind: string): Array<Record<string, any> & Manifest> {
   return manifests.filter((m) => m.kind === kind) as Array<Record<string, any> & Manifest>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Volumes
+
+/**
+ * A ConfigMap volume as the kubelet writes it: the files in a timestamped hidden directory,
+ * `..data` pointing at it, and one top-level symlink per key through `..data`. Returns the
+ * directory that would be the mount path.
+ */
+export function writeConfigMapVolume(configMap: Manifest | { data: Record<string, string> }): string {
+  const data = (configMap as { data?: Record<string, string> }).data ?? {};
+  const volume = mkdtempSync(join(tmpdir(), 'mcp-gw-configmap-'));
+  const timestamped = '..2026_11_25_10_00_00.000000001';
+  mkdirSync(join(volume, timestamped));
+  for (const [key, value] of Object.entries(data)) writeFileSync(join(volume, timestamped, key), value);
+  symlinkSync(timestamped, join(volume, '..data'));
+  for (const key of Object.keys(data)) symlinkSync(join('..data', key), join(volume, key));
+  return volume;
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/index.js';
 import { createGateway } from '../../src/gateway.js';
 import { silentLogger } from '../../src/log/index.js';
-import { callGateway, originOf, recipeConfig } from '../helpers/idp-recipe.js';
+import { callGateway, decideToolCall, originOf, recipeConfig } from '../helpers/idp-recipe.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 let stack: Stack;
@@ -55,6 +55,13 @@ describe('Auth0 recipe', () => {
     const { accessToken } = await stack.as.obtainUserToken({ resource: stack.mcpUrl, scope: 'openid tickets:read' });
     expect(await callGateway(stack.mcpUrl, accessToken)).toEqual({ status: 200 });
     expect((await stack.gateway.verifier.verify(accessToken)).clientId).toEqual(expect.any(String));
+  });
+
+  it('lets a policy test the RBAC permissions claim with a claim condition (403 without a challenge)', async () => {
+    const { accessToken } = await stack.as.obtainUserToken({ resource: stack.mcpUrl, scope: 'openid tickets:read' });
+    const policy = (permission: string) => `tools:\n  - name: list_tickets\n    scopes: []\n    when:\n      permissions: { contains: "${permission}" }\n`;
+    expect(decideToolCall(policy('tickets:read'), accessToken, 'list_tickets')).toEqual({ effect: 'allow', reason: 'allowed' });
+    expect(decideToolCall(policy('tickets:admin'), accessToken, 'list_tickets')).toEqual({ effect: 'deny', reason: 'claim_condition' });
   });
 
   it('refuses the opaque token Auth0 issues when neither audience nor resource is sent', async () => {

@@ -6,7 +6,7 @@
  * token for another app is refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callGateway, originOf, recipeConfig } from '../helpers/idp-recipe.js';
+import { callGateway, decideToolCall, originOf, recipeConfig } from '../helpers/idp-recipe.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 const TENANT = '11111111-2222-3333-4444-555555555555';
@@ -73,6 +73,14 @@ describe('Entra ID recipe, v2.0 tokens', () => {
     // scp, plus the app roles (claimMapping.additionalScopes: [roles]).
     expect([...principal.scopes].sort()).toEqual(['Tickets.Admin', 'tickets.read']);
     expect(principal.clientId).toBe(payloadOf(token).azp);
+  });
+
+  it('policies see the unqualified scope; a step-up challenge would name it unqualified too', async () => {
+    const token = await v2.obtainToken('tickets.read');
+    const policy = 'tools:\n  - name: list_tickets\n    scopes: [tickets.read]\n  - name: create_ticket\n    scopes: [tickets.write]\n';
+    expect(decideToolCall(policy, token, 'list_tickets')).toEqual({ effect: 'allow', reason: 'allowed' });
+    // What the doc warns about: Entra's v2.0 endpoint would read these as Microsoft Graph scopes.
+    expect(decideToolCall(policy, token, 'create_ticket').challenge).toContain('scope="tickets.read tickets.write"');
   });
 
   it('refuses a v2.0 token for another app of the tenant', async () => {

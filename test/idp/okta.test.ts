@@ -4,7 +4,7 @@
  * server still on the default audience api://default is refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callGateway, originOf, recipeConfig } from '../helpers/idp-recipe.js';
+import { callGateway, decideToolCall, originOf, recipeConfig } from '../helpers/idp-recipe.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 const DEFAULT_AUDIENCE_RESOURCE = 'http://127.0.0.1:1/server-with-default-audience';
@@ -44,6 +44,14 @@ describe('Okta recipe', () => {
     // claimMapping.clientId: [cid] in the recipe.
     expect(principal.claims.cid).toEqual(expect.any(String));
     expect(principal.clientId).toBe(principal.claims.cid);
+  });
+
+  it('lets a policy decide on the scp array, and on cid with a claim condition', async () => {
+    const token = await stack.obtainToken('tickets:read');
+    const cid = String((await stack.gateway.verifier.verify(token)).claims.cid);
+    const policy = (clients: string[]) => `tools:\n  - name: list_tickets\n    scopes: [tickets:read]\n    when:\n      cid: { in: ${JSON.stringify(clients)} }\n`;
+    expect(decideToolCall(policy([cid]), token, 'list_tickets')).toEqual({ effect: 'allow', reason: 'allowed' });
+    expect(decideToolCall(policy(['0oa-another-app']), token, 'list_tickets')).toEqual({ effect: 'deny', reason: 'claim_condition' });
   });
 
   it('refuses a token from an authorization server still on the default audience api://default', async () => {

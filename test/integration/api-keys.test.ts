@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../src/auth/index.js';
+import { auditRecordsOf } from '../helpers/audit-wait.js';
 import { bearer, INITIALIZE, mcpPost } from '../helpers/mcp-requests.js';
 import { copyPolicies } from '../helpers/policy-dir.js';
 import { startStack, type Stack } from '../helpers/stack.js';
@@ -49,14 +50,14 @@ const callTool = (key: string, name: string, args: Record<string, unknown> = {})
     { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name, arguments: args } },
     { ...bearer(key), 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': name },
   );
-const lastRecord = () => stack.auditRecords().at(-1)!;
+const recordOf = async (response: Response) => (await auditRecordsOf(stack, response))[0]!;
 
 describe('API keys', () => {
   it('a key within its scopes is allowed; the audit names the key holder and authMethod api_key', async () => {
     const response = await callTool(writer.key, 'create_ticket', { title: 'from the triage bot' });
     expect(response.status).toBe(200);
     await response.text();
-    const record = lastRecord();
+    const record = await recordOf(response);
     expect(record.who).toMatchObject({ issuer: 'api-key', subject: 'triage@example.com', clientId: 'triage-bot', authMethod: 'api_key' });
     expect(record.who?.scopes.sort()).toEqual(['tickets:read', 'tickets:triage']);
     expect(record.decision).toMatchObject({ effect: 'allow' });
@@ -67,7 +68,7 @@ describe('API keys', () => {
     expect(response.status).toBe(403);
     expect(response.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
     await response.text();
-    expect(lastRecord()).toMatchObject({ who: { clientId: 'report-bot', subject: 'api-key:report-bot', authMethod: 'api_key' }, outcome: { result: 'denied' } });
+    expect(await recordOf(response)).toMatchObject({ who: { clientId: 'report-bot', subject: 'api-key:report-bot', authMethod: 'api_key' }, outcome: { result: 'denied' } });
   });
 
   it('list results are filtered for a key as for a token', async () => {
@@ -89,7 +90,7 @@ describe('API keys', () => {
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toContain('error="invalid_token"');
     await response.text();
-    expect(lastRecord()).toMatchObject({ event: 'authentication.failure', outcome: { reason: 'unknown_api_key' } });
+    expect(await recordOf(response)).toMatchObject({ event: 'authentication.failure', outcome: { reason: 'unknown_api_key' } });
     expect(stack.as.introspectionRequests).toBe(before);
   });
 
@@ -107,7 +108,7 @@ describe('API keys', () => {
     const response = await mcpPost(stack.mcpUrl, INITIALIZE, bearer(accessToken));
     expect(response.status).toBe(200);
     await response.text();
-    expect(lastRecord().who?.authMethod).toBe('introspection');
+    expect((await recordOf(response)).who?.authMethod).toBe('introspection');
   });
 
   it('the key never reaches the upstream, the log or the audit trail', () => {

@@ -4,6 +4,7 @@
  * example policies on the mapped scopes, while claim conditions still read the raw claims.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditRecordsOf } from '../helpers/audit-wait.js';
 import { bearer, mcpPost } from '../helpers/mcp-requests.js';
 import { copyPolicies } from '../helpers/policy-dir.js';
 import { startStack, type Stack } from '../helpers/stack.js';
@@ -41,7 +42,7 @@ describe('claim mapping decides policy', () => {
     const response = await callTool(await oktaToken({ roles: ['tickets:triage'] }), 'create_ticket', { title: 'by role' });
     expect(response.status).toBe(200);
     await response.text();
-    const record = stack.auditRecords().findLast((entry) => entry.what.method === 'tools/call');
+    const [record] = await auditRecordsOf(stack, response);
     expect(record?.who).toMatchObject({ clientId: '0oa-okta-agent', authMethod: 'jwt' });
     expect(record?.who?.scopes.sort()).toEqual(['tickets:read', 'tickets:triage']);
     expect(record?.decision?.effect).toBe('allow');

@@ -77,8 +77,11 @@ describe('sessions (2025-11-25) and stateless requests (2026-07-28)', () => {
     const afterDelete = await mcpPost(stack.mcpUrl, { jsonrpc: '2.0', id: 3, method: 'tools/list' }, sessionHeaders);
     expect(afterDelete.status).toBe(404);
     await afterDelete.text();
-    // The session id reached the upstream unchanged in both directions.
-    expect(stack.upstream.seen.filter((r) => r.headers['mcp-session-id'] === sessionId).length).toBeGreaterThanOrEqual(4);
+    // The client holds a principal-bound wrapper; the upstream only ever sees its own id.
+    const upstreamSessionId = Buffer.from(sessionId.split('.')[1]!, 'base64url').toString();
+    expect(sessionId.startsWith('s1.')).toBe(true);
+    expect(stack.upstream.seen.filter((r) => r.headers['mcp-session-id'] === upstreamSessionId).length).toBeGreaterThanOrEqual(4);
+    expect(stack.upstream.seen.some((r) => r.headers['mcp-session-id'] === sessionId)).toBe(false);
   });
 
   it('passes a stateless 2026-07-28 POST with Mcp-Method / Mcp-Name headers unchanged', async () => {

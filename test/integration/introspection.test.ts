@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig, type GatewayConfigInput } from '../../src/config/index.js';
 import { createGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/log/index.js';
+import { auditRecordsOf } from '../helpers/audit-wait.js';
 import { bearer, INITIALIZE, mcpPost } from '../helpers/mcp-requests.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
@@ -69,10 +70,9 @@ async function initialize(token: string) {
   const before = stack.upstream.seen.length;
   const response = await mcpPost(stack.mcpUrl, INITIALIZE, bearer(token));
   const body = await response.text();
-  return { status: response.status, headers: response.headers, body, reachedUpstream: stack.upstream.seen.length > before };
+  return { status: response.status, headers: response.headers, body, reachedUpstream: stack.upstream.seen.length > before, audit: () => auditRecordsOf(stack, response) };
 }
 
-const lastAuthFailure = () => stack.auditRecords().findLast((record) => record.event === 'authentication.failure');
 const tokensUsed: string[] = [];
 const track = (token: string) => (tokensUsed.push(token), token);
 
@@ -88,7 +88,8 @@ describe('opaque tokens, checked by introspection', () => {
     expect(token.split('.')).toHaveLength(1);
     const before = stack.as.introspectionRequests;
     expect((await initialize(token)).status).toBe(200);
-    expect((await initialize(token)).status).toBe(200);
+    const second = await initialize(token);
+    expect(second.status).toBe(200);
     expect(stack.as.introspectionRequests).toBe(before + 1);
 
     const principal = await stack.gateway.verifier.verify(token);
@@ -96,7 +97,7 @@ describe('opaque tokens, checked by introspection', () => {
     expect([...principal.scopes].sort()).toEqual(['tickets:read', 'tickets:write']);
     // Claim conditions see the raw claims, including the user's groups.
     expect(principal.claims.groups).toEqual(['support']);
-    const record = stack.auditRecords().findLast((entry) => entry.event === 'mcp.message');
+    const [record] = await second.audit();
     expect(record?.who).toMatchObject({ issuer: stack.as.issuer, subject: 'demo-user', authMethod: 'introspection' });
   });
 
@@ -108,7 +109,7 @@ describe('opaque tokens, checked by introspection', () => {
     expect(refused.status).toBe(401);
     expect(refused.headers.get('www-authenticate')).toContain('error="invalid_token"');
     expect(refused.reachedUpstream).toBe(false);
-    expect(lastAuthFailure()?.outcome).toMatchObject({ status: 401, reason: 'inactive' });
+    expect((await refused.audit())[0]?.outcome).toMatchObject({ status: 401, reason: 'inactive' });
     for (let attempt = 0; attempt < 3; attempt += 1) expect((await initialize(token)).status).toBe(401);
     // The refusal is remembered for inactiveCacheSeconds: one introspection for four requests.
     expect(stack.as.introspectionRequests).toBe(before + 1);
@@ -135,7 +136,7 @@ describe('opaque tokens, checked by introspection', () => {
     const refused = await initialize(token);
     expect(refused.status).toBe(401);
     expect(refused.reachedUpstream).toBe(false);
-    expect(lastAuthFailure()?.outcome).toMatchObject({ reason: 'wrong_audience' });
+    expect((await refused.audit())[0]?.outcome).toMatchObject({ reason: 'wrong_audience' });
   });
 
   it('a JWT of the same issuer is still verified locally with its keys, without introspection', async () => {
@@ -157,7 +158,10 @@ describe('opaque tokens, checked by introspection', () => {
       // Authentication runs before the body is read, so the JSON-RPC id is null (as for a 401).
       expect(JSON.parse(unavailable.body)).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32603 } });
       expect(unavailable.reachedUpstream).toBe(false);
-      expect(lastAuthFailure()?.outcome).toMatchObject({ status: 503, reason: 'introspection_unavailable', errorCode: 'introspection_unavailable' });
+      expect((await unavailable.audit())[0]).toMatchObject({
+        event: 'authentication.failure',
+        outcome: { status: 503, reason: 'introspection_unavailable', errorCode: 'introspection_unavailable' },
+      });
       // Within the cooldown the gateway does not even try: still 503, fast.
       expect((await initialize(token)).status).toBe(503);
     } finally {

@@ -27,6 +27,30 @@ async function stackFor(options: Parameters<typeof startStack>[0] = {}): Promise
 const statelessPing = { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'ping' };
 const ping = { jsonrpc: '2.0', id: 1, method: 'ping' };
 
+describe('where /healthz, /readyz and /metrics are served', () => {
+  const get = (origin: string, path: string) => fetch(`${origin}${path}`).then(async (r) => ({ status: r.status, body: await r.text() }));
+
+  it('on the main port by default, and the probes stay there when metrics are disabled', async () => {
+    const stack = await stackFor({ config: (config) => ({ ...config, metrics: { enabled: false } }) });
+    const origin = new URL(stack.mcpUrl).origin;
+    expect((await get(origin, '/healthz')).status).toBe(200);
+    expect((await get(origin, '/readyz')).status).toBe(200);
+    expect((await get(origin, '/metrics')).status).toBe(404);
+  });
+
+  it('on the admin port alone with metrics.port (the Kubernetes manifests probe and scrape it there)', async () => {
+    const adminPort = await findFreePort();
+    const stack = await stackFor({ config: (config) => ({ ...config, metrics: { port: adminPort, host: '127.0.0.1' } }) });
+    const origin = new URL(stack.mcpUrl).origin;
+    const admin = `http://127.0.0.1:${adminPort}`;
+    expect(stack.gateway.admin?.origin).toBe(admin);
+    expect((await get(admin, '/healthz')).status).toBe(200);
+    expect(JSON.parse((await get(admin, '/readyz')).body)).toMatchObject({ ready: true, policy: { version: expect.any(String) } });
+    expect((await get(admin, '/metrics')).body).toContain('mcp_gateway_policy_info');
+    for (const path of ['/healthz', '/readyz', '/metrics']) expect((await get(origin, path)).status, path).not.toBe(200);
+  });
+});
+
 describe('readiness and the JWKS', () => {
   it('is not ready while the JWKS is unreachable at start, and becomes ready when it appears', async () => {
     const asPort = await findFreePort();

@@ -14,6 +14,11 @@ import { readHeader, readSearch } from '../request-headers.js';
 export function createAuthenticate(verifier: TokenVerifier): MiddlewareHandler<GatewayEnv> {
   return async function authenticate(c, next) {
     const header = readHeader(c, 'authorization');
+    if (countHeader(c.env?.incoming?.rawHeaders, 'authorization') > 1) {
+      // Node keeps the first of repeated Authorization headers; a proxy in front may keep
+      // the last. Two parties reading different credentials is how bypasses start: refuse.
+      throw new GatewayError('credentials_ambiguous', { detail: 'repeated Authorization header' });
+    }
     if (hasQueryToken(readSearch(c))) {
       throw new GatewayError(header === undefined ? 'token_missing' : 'token_in_query', {
         detail: 'access_token in the query string',
@@ -34,4 +39,12 @@ export function createAuthenticate(verifier: TokenVerifier): MiddlewareHandler<G
     if (principal.authenticationMethod !== 'api_key') c.set('subjectToken', new SubjectToken(token));
     await next();
   };
+}
+
+function countHeader(rawHeaders: readonly string[] | undefined, name: string): number {
+  let count = 0;
+  for (let index = 0; rawHeaders && index < rawHeaders.length; index += 2) {
+    if (rawHeaders[index]!.length === name.length && rawHeaders[index]!.toLowerCase() === name) count += 1;
+  }
+  return count;
 }

@@ -8,12 +8,18 @@ import type { ToolHeaderRegistry } from '../../mcp-headers/index.js';
 import type { JsonRpcId } from '../../jsonrpc/index.js';
 import type { GatewayMetrics } from '../../metrics/index.js';
 import { createListFilter, idKey, isListMethod, type ListMethod, type ListResponseSelector } from '../../policy/index.js';
-import type { Forwarder, ForwardRequest } from '../../proxy/index.js';
+import { SseKeepAlive, type Forwarder, type ForwardRequest, type SseKeepAliveOptions } from '../../proxy/index.js';
+import type { SessionBinding } from '../../sessions/index.js';
+import { principalKey } from './abuse-limits.js';
 import type { UpstreamAuth } from '../../upstream-auth/index.js';
 import type { GatewayEnv } from '../context.js';
 
 export interface ForwardOptions {
   forwarder: Forwarder;
+  /** Wraps upstream session ids for the client (session binding); undefined passes them through. */
+  sessions: SessionBinding | undefined;
+  /** Keep-alive comments and the idle timeout of SSE responses. */
+  sse: SseKeepAliveOptions;
   /** Describes the three identities of a forwarded call (user, agent, service credential) for audit. */
   upstreamAuth: Pick<UpstreamAuth, 'describe'> | undefined;
   tools: ToolHeaderRegistry;
@@ -31,7 +37,7 @@ export interface ForwardOptions {
  * stream may replay one) go through the list filter, decided by the same
  * policy as the calls.
  */
-export function createForward({ forwarder, upstreamAuth, tools, maxListResponseBytes, metrics, logger }: ForwardOptions): MiddlewareHandler<GatewayEnv> {
+export function createForward({ forwarder, sessions, sse, upstreamAuth, tools, maxListResponseBytes, metrics, logger }: ForwardOptions): MiddlewareHandler<GatewayEnv> {
   return async function forward(c) {
     const { incoming, outgoing } = c.env ?? {};
     if (!incoming || !outgoing) {
@@ -50,6 +56,7 @@ export function createForward({ forwarder, upstreamAuth, tools, maxListResponseB
       headerOverrides: {
         'x-request-id': observation.requestId,
         ...(traceparent ? { traceparent } : {}),
+        ...(c.get('upstreamSessionId') !== undefined ? { 'mcp-session-id': c.get('upstreamSessionId') } : {}),
       },
     };
     const selector = selectListResponses(c);
@@ -60,6 +67,9 @@ export function createForward({ forwarder, upstreamAuth, tools, maxListResponseB
     let streaming = false;
     request.responseTransforms = (status, headers) => {
       headers['x-request-id'] = observation.requestId;
+      Object.assign(headers, c.get('corsHeaders'));
+      const upstreamSession = headers['mcp-session-id'];
+      if (sessions && typeof upstreamSession === 'string') headers['mcp-session-id'] = sessions.wrap(upstreamSession, principalKey(caller.principal));
       const transforms: Transform[] = [];
       const tap = createOutcomeTap(String(headers['content-type'] ?? ''), (id, outcome) => observation.outcomes.set(idKey(id as JsonRpcId), outcome));
       if (tap) transforms.push(tap);
@@ -75,7 +85,10 @@ export function createForward({ forwarder, upstreamAuth, tools, maxListResponseB
         if (filter) transforms.push(filter);
       }
       streaming = String(headers['content-type'] ?? '').startsWith('text/event-stream');
-      if (streaming) metrics?.openStreams.inc();
+      if (streaming) {
+        metrics?.openStreams.inc();
+        transforms.push(new SseKeepAlive(sse));
+      }
       return transforms;
     };
     try {

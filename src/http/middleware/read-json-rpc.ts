@@ -2,15 +2,17 @@ import type { IncomingMessage } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 import { GatewayError } from '../../errors/index.js';
 import { parseJsonRpcBody } from '../../jsonrpc/index.js';
+import { checkJsonShape } from '../../limits/index.js';
 import type { GatewayEnv } from '../context.js';
 import { readHeader } from '../request-headers.js';
 
 /**
- * Reads and parses a POST body as JSON-RPC, up to `maxBodyBytes` (→ 413). The
+ * Reads and parses a POST body as JSON-RPC, up to `maxBodyBytes` (→ 413), no
+ * deeper than `maxJsonDepth` and with at most `maxBatchLength` messages (→ 400). The
  * bytes are kept and forwarded as received, so the upstream sees exactly what the
  * client sent and the gateway never re-serializes JSON. GET and DELETE carry no body.
  */
-export function createReadJsonRpc({ maxBodyBytes }: { maxBodyBytes: number }): MiddlewareHandler<GatewayEnv> {
+export function createReadJsonRpc({ maxBodyBytes, maxBatchLength, maxJsonDepth }: { maxBodyBytes: number; maxBatchLength: number; maxJsonDepth: number }): MiddlewareHandler<GatewayEnv> {
   return async function readJsonRpc(c, next) {
     if (c.req.method !== 'POST') return next();
     const contentType = readHeader(c, 'content-type');
@@ -23,7 +25,12 @@ export function createReadJsonRpc({ maxBodyBytes }: { maxBodyBytes: number }): M
     const body = incoming ? await readBody(incoming, maxBodyBytes) : Buffer.from(await c.req.arrayBuffer());
     if (body.byteLength > maxBodyBytes) throw new GatewayError('body_too_large');
     c.set('rawBody', body);
-    c.set('rpcBody', parseJsonRpcBody(body));
+    checkJsonShape(body, { maxDepth: maxJsonDepth });
+    const rpcBody = parseJsonRpcBody(body);
+    if (rpcBody.messages.length > maxBatchLength) {
+      throw new GatewayError('invalid_request', { publicMessage: `A batch may hold at most ${maxBatchLength} messages` });
+    }
+    c.set('rpcBody', rpcBody);
     await next();
   };
 }

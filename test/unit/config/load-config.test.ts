@@ -35,7 +35,7 @@ describe('config loading', () => {
 
   it('accepts the commented example with every option', () => {
     const text = readFileSync(new URL('../../../gateway.example.yaml', import.meta.url), 'utf8');
-    const config = parseConfigText(text, 'gateway.example.yaml', { env: { UPSTREAM_SERVICE_TOKEN: 't' } });
+    const config = parseConfigText(text, 'gateway.example.yaml', { env: { UPSTREAM_SERVICE_TOKEN: 't', MCP_GATEWAY_SESSION_SECRET: 's' } });
     expect(config.resource.url).toBe('https://mcp.example.com/mcp');
   });
 

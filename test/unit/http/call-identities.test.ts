@@ -54,7 +54,7 @@ async function recordCall(upstream: GatewayConfigInput['upstream']): Promise<{ i
         identities = c.get('upstreamIdentities');
       }
     },
-    createForward({ forwarder, upstreamAuth, tools: new ToolHeaderRegistry(), maxListResponseBytes: 1 << 20, metrics: undefined, logger: silentLogger }),
+    createForward({ forwarder, sessions: undefined, sse: { keepAliveMs: 0, idleTimeoutMs: 0 }, upstreamAuth, tools: new ToolHeaderRegistry(), maxListResponseBytes: 1 << 20, metrics: undefined, logger: silentLogger }),
   );
   app.onError((error) => {
     const response = buildErrorResponse(error, { resourceMetadataUrl: 'x', challengeScopes: [], jsonRpc: true });

@@ -52,6 +52,24 @@ app.kubernetes.io/component: {{ .Values.mode }}
 {{- if and .Values.upstream.credential.value .Values.upstream.credential.existingSecret }}
 {{- fail "set upstream.credential.value or upstream.credential.existingSecret, not both" }}
 {{- end }}
+{{- if eq (int .Values.adminPort) (int .Values.containerPort) }}
+{{- fail "adminPort must differ from containerPort" }}
+{{- end }}
+{{- end }}
+
+{{/* The policy files: the user's `policies`, or the chart's baseline. */}}
+{{- define "mcp-auth-gateway.policyFiles" -}}
+{{- if .Values.policies }}
+{{- range $file, $content := .Values.policies }}
+{{ $file }}: |
+  {{- (kindIs "string" $content | ternary $content (toYaml $content)) | nindent 2 }}
+{{- end }}
+{{- else }}
+{{- range $path, $_ := .Files.Glob "files/policies/*.yaml" }}
+{{ base $path }}: |
+  {{- $.Files.Get $path | nindent 2 }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/* The Secret that holds the upstream credential, if any. */}}
@@ -64,13 +82,16 @@ app.kubernetes.io/component: {{ .Values.mode }}
 {{- end }}
 
 {{/*
-The gateway config: the user's `config`, with listen, upstream.url and
-upstream.credential filled in from the chart's values.
+The gateway config: the user's `config`, with listen, metrics.port/host (the admin
+port), upstream.url, upstream.credential and policy.directory filled in from the
+chart's values.
 */}}
 {{- define "mcp-auth-gateway.config" -}}
 {{- $config := deepCopy .Values.config }}
 {{- $listen := merge (dict "host" "0.0.0.0" "port" (int .Values.containerPort)) (default dict $config.listen) }}
 {{- $_ := set $config "listen" $listen }}
+{{- $metrics := merge (dict "host" "0.0.0.0" "port" (int .Values.adminPort)) (default dict $config.metrics) }}
+{{- $_ := set $config "metrics" $metrics }}
 {{- $upstream := omit (default dict $config.upstream) "url" "credential" }}
 {{- if eq .Values.mode "sidecar" }}
 {{- $_ := set $upstream "url" (printf "http://127.0.0.1:%d%s" (int .Values.upstream.port) .Values.upstream.path) }}
@@ -101,15 +122,19 @@ upstream.credential filled in from the chart's values.
     - name: http
       containerPort: {{ .Values.containerPort }}
       protocol: TCP
+    - name: admin
+      containerPort: {{ .Values.adminPort }}
+      protocol: TCP
+  # On the admin port: with metrics.port set, the MCP port does not serve them.
   readinessProbe:
     httpGet:
       path: /readyz
-      port: http
+      port: admin
     {{- toYaml .Values.readinessProbe | nindent 4 }}
   livenessProbe:
     httpGet:
       path: /healthz
-      port: http
+      port: admin
     {{- toYaml .Values.livenessProbe | nindent 4 }}
   securityContext:
     {{- toYaml .Values.securityContext | nindent 4 }}
