@@ -15,6 +15,11 @@ export interface ClaimMappingConfig {
   scopes: readonly string[];
   /** Claims whose values are added to the scopes (Entra `roles`, Auth0 `permissions`); default none. */
   additionalScopes: readonly string[];
+  /**
+   * Prepended to each scope read from `scopes` (not `additionalScopes`): Entra tokens carry
+   * `tickets.read` where clients must request `api://<app>/tickets.read`.
+   */
+  scopePrefix?: string | undefined;
 }
 
 export const DEFAULT_CLAIM_MAPPING: ClaimMappingConfig = Object.freeze({
@@ -45,14 +50,15 @@ export function buildClaimMapping(config: ClaimMappingConfig = DEFAULT_CLAIM_MAP
   const clientId = config.clientId.map(buildClaimReader);
   const scopes = config.scopes.map(buildClaimReader);
   const additional = config.additionalScopes.map(buildClaimReader);
+  const prefix = config.scopePrefix ?? '';
   return {
     subject: (claims) => firstString(subject, claims),
     clientId: (claims) => firstString(clientId, claims),
     scopes(claims) {
       const granted = new Set<string>();
       const primary = scopes.map((read) => read(claims)).find((value) => value !== undefined && value !== null);
-      addScopes(granted, primary);
-      for (const read of additional) addScopes(granted, read(claims));
+      addScopes(granted, primary, prefix);
+      for (const read of additional) addScopes(granted, read(claims), '');
       return granted;
     },
   };
@@ -81,7 +87,10 @@ function firstString(readers: readonly ClaimReader[], claims: ClaimSet): string 
 }
 
 /** A space-separated string (RFC 6749 §3.3) or an array of scope strings; anything else adds nothing. */
-function addScopes(granted: Set<string>, value: unknown): void {
+function addScopes(granted: Set<string>, value: unknown, prefix: string): void {
   const list = typeof value === 'string' ? value.split(' ') : Array.isArray(value) ? value : [];
-  for (const scope of list) if (typeof scope === 'string' && scope !== '') granted.add(scope);
+  for (const scope of list) {
+    if (typeof scope !== 'string' || scope === '') continue;
+    granted.add(prefix && !scope.startsWith(prefix) ? `${prefix}${scope}` : scope);
+  }
 }

@@ -79,6 +79,13 @@ export const claimMappingSchema = z
       .array(claimPath)
       .default([])
       .describe('Claims whose values are added to the scopes, e.g. [roles] (Entra app roles), [permissions] (Auth0 RBAC), [realm_access.roles] (Keycloak).'),
+    scopePrefix: z
+      .string()
+      .regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { error: 'expected scope characters (no spaces or quotes), e.g. api://00000000-1111-2222-3333-444444444444/' })
+      .optional()
+      .describe(
+        'Prepended to every scope read from `scopes` (not additionalScopes), e.g. api://<client-id>/ for Entra ID, whose tokens carry tickets.read where clients must request api://<client-id>/tickets.read: policies and step-up challenges then name the form clients request.',
+      ),
   })
   .describe(
     'Where this issuer puts the subject, client id and scopes. A name is looked up as a top-level claim first (namespaced claims such as https://example.com/roles), then as a dotted path. Policy claim conditions still see the unmapped claims.',

@@ -54,4 +54,10 @@ describe('claim mapping', () => {
     // Prototype properties are never claims.
     expect(mapping({ subject: ['constructor.name'] }).subject({})).toBeUndefined();
   });
+
+  it('qualifies the scopes read from `scopes` with scopePrefix (Entra), never the additional ones', () => {
+    const entra = mapping({ scopePrefix: 'api://app-1/', additionalScopes: ['roles'] });
+    const claims = { scp: 'tickets.read api://app-1/tickets.write', roles: ['Tickets.Admin'] };
+    expect([...entra.scopes(claims)].sort()).toEqual(['Tickets.Admin', 'api://app-1/tickets.read', 'api://app-1/tickets.write']);
+  });
 });
