@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ApiKeyConfig } from '../config/index.js';
+import { apiKeyDigest, type ApiKeyConfig } from '../config/index.js';
 import { FINGERPRINT_LENGTH, type Principal } from './principal.js';
 
 /**
@@ -12,12 +12,6 @@ export const API_KEY_PREFIX = 'mgw_';
 
 /** The `issuer` of every API-key principal (audit `who.issuer`). */
 export const API_KEY_ISSUER = 'api-key';
-
-/** SHA-256 digest from a config `hash`: `sha256:` then base64url (43 characters) or hex (64). */
-export function parseApiKeyHash(hash: string): Buffer {
-  const value = hash.slice('sha256:'.length);
-  return Buffer.from(value, value.length === 64 ? 'hex' : 'base64url');
-}
 
 /** A new key (32 random bytes) and the `hash` to configure for it. The key is shown once and stored nowhere. */
 export function generateApiKey(): { key: string; hash: string } {
@@ -37,7 +31,7 @@ export interface ApiKeyVerifier {
 /** Builds each key's principal once, at start-up: a request costs one hash and N comparisons. */
 export function createApiKeyVerifier(keys: readonly ApiKeyConfig[]): ApiKeyVerifier {
   const entries = keys.map((key) => {
-    const digest = parseApiKeyHash(key.hash);
+    const digest = apiKeyDigest(key.hash);
     const subject = key.subject ?? `api-key:${key.name}`;
     const principal: Principal = Object.freeze({
       issuer: API_KEY_ISSUER,

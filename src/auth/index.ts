@@ -1,4 +1,4 @@
-export { API_KEY_ISSUER, API_KEY_PREFIX, createApiKeyVerifier, generateApiKey, parseApiKeyHash, type ApiKeyVerifier } from './api-keys.js';
+export { API_KEY_ISSUER, API_KEY_PREFIX, createApiKeyVerifier, generateApiKey, type ApiKeyVerifier } from './api-keys.js';
 export { canonicalAudience, createAudienceMatcher } from './audience.js';
 export {
   buildClaimMapping,
@@ -26,6 +26,7 @@ export {
   type IssuerMetadata,
 } from './issuer-metadata.js';
 export { buildPrincipal, readClientId, readScopes, type AuthenticationMethod, type Principal } from './principal.js';
+export { describeFetchError } from './retry-schedule.js';
 export { SubjectToken } from './subject-token.js';
 export { hashToken, TokenCache } from './token-cache.js';
 export { createTokenVerifier, type TokenVerifier, type TokenVerifierOptions } from './token-verifier.js';

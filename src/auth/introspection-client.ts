@@ -3,6 +3,7 @@ import { GatewayError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { createClientAuthentication, type ApplyClientAuthentication } from './client-authentication.js';
 import { loadIssuerMetadata, MetadataDiscoveryError, type FetchLike } from './issuer-metadata.js';
+import { describeFetchError, RetrySchedule, startupRetryDelayMs } from './retry-schedule.js';
 
 export interface IntrospectionClientOptions {
   issuer: string;
@@ -15,6 +16,8 @@ export interface IntrospectionClientOptions {
   timeoutMs: number;
   /** After a failure, requests fail fast (503) for this long before the endpoint is asked again, in ms. */
   failureCooldownMs: number;
+  /** Introspection requests in flight at once; beyond it, 503 at once (the issuer is not asked). */
+  maxConcurrentRequests: number;
   logger: Logger;
   fetch?: FetchLike;
   now?: () => number;
@@ -31,8 +34,10 @@ export type IntrospectionResponse = { active: boolean } & Record<string, unknown
  * authentication (RFC 6749 §2.3.1), the request, and the answer classified as a response
  * (active or not) or `introspection_unavailable` (503, fail closed). A failure starts a
  * cooldown during which requests fail fast, so a down or misconfigured endpoint is not hammered
- * and clients are not kept waiting for a timeout each. The token goes to the endpoint and
- * nowhere else: never into a log line, an error or `lastError`.
+ * and clients are not kept waiting for a timeout each. At most `maxConcurrentRequests` are in
+ * flight: authentication comes before any per-caller rate limit, so a flood of distinct random
+ * tokens would otherwise turn into as many requests to the issuer. The token goes to the
+ * endpoint and nowhere else: never into a log line, an error or `lastError`.
  */
 export class IntrospectionClient {
   readonly issuer: string;
@@ -46,8 +51,8 @@ export class IntrospectionClient {
   #ready = false;
   #readyPromise: Promise<void>;
   #markReady!: () => void;
-  #timers = new Set<NodeJS.Timeout>();
-  #stopped = false;
+  #timers = new RetrySchedule();
+  #inFlight = 0;
   readonly #retryAfter: string;
 
   constructor(options: IntrospectionClientOptions) {
@@ -84,9 +89,7 @@ export class IntrospectionClient {
   }
 
   stop(): void {
-    this.#stopped = true;
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
+    this.#timers.stop();
   }
 
   /**
@@ -104,6 +107,19 @@ export class IntrospectionClient {
    */
   async introspect(token: string): Promise<IntrospectionResponse> {
     this.#failFastIfCoolingDown();
+    if (this.#inFlight >= this.#options.maxConcurrentRequests) {
+      // Not a failure of the endpoint: no cooldown, so the callers already in flight decide.
+      throw this.#unavailable(`${this.#inFlight} introspections at ${this.issuer} in flight (maxConcurrentRequests); not asking`);
+    }
+    this.#inFlight += 1;
+    try {
+      return await this.#request(token);
+    } finally {
+      this.#inFlight -= 1;
+    }
+  }
+
+  async #request(token: string): Promise<IntrospectionResponse> {
     const endpoint = await this.#resolveEndpoint();
     const form = new URLSearchParams({ token, token_type_hint: 'access_token' });
     const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' };
@@ -151,6 +167,7 @@ export class IntrospectionClient {
     try {
       const metadata = await loadIssuerMetadata(this.issuer, { fetch: this.#fetch, timeoutMs, requiredField: 'introspection_endpoint' });
       this.#endpoint = metadata.introspection_endpoint as string;
+      this.#warnIfPlainHttp(this.#endpoint);
       return this.#endpoint;
     } catch (error) {
       const definitive = error instanceof MetadataDiscoveryError && !error.transient;
@@ -186,34 +203,26 @@ export class IntrospectionClient {
   }
 
   async #initialize(attempt: number): Promise<void> {
-    if (this.#stopped || this.#ready) return;
+    if (this.#timers.stopped || this.#ready) return;
+    if (attempt === 0 && this.#endpoint) this.#warnIfPlainHttp(this.#endpoint);
     try {
       await this.refresh();
       this.#options.logger.info({ issuer: this.issuer, introspectionEndpoint: this.#endpoint }, 'introspection endpoint ready');
     } catch {
       // Already logged by #failure; keep trying, with backoff, until it works.
-      const delayMs = Math.min(30_000, 500 * 2 ** attempt);
-      this.#schedule(() => this.#initialize(attempt + 1), Math.max(delayMs, this.#options.failureCooldownMs));
+      this.#timers.schedule(() => this.#initialize(attempt + 1), Math.max(startupRetryDelayMs(attempt), this.#options.failureCooldownMs));
     }
   }
 
-  #schedule(task: () => Promise<void>, delayMs: number): void {
-    if (this.#stopped) return;
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      void task();
-    }, delayMs);
-    timer.unref();
-    this.#timers.add(timer);
+  /** Tokens and the client secret would cross the network in clear. */
+  #warnIfPlainHttp(endpoint: string): void {
+    const url = new URL(endpoint);
+    if (url.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
+      this.#options.logger.warn({ issuer: this.issuer, introspectionEndpoint: endpoint }, 'introspection endpoint is plain http: tokens and the client secret travel unencrypted');
+    }
   }
 
   #now(): number {
     return this.#options.now?.() ?? Date.now();
   }
-}
-
-function describeFetchError(error: unknown): string {
-  if ((error as Error).name === 'TimeoutError') return 'timeout';
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error as Error).message;
 }

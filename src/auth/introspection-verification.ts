@@ -3,7 +3,7 @@ import type { IntrospectionConfig } from '../config/index.js';
 import { GatewayError, type TokenRejectionReason } from '../errors/index.js';
 import type { ClaimMapping } from './claim-mapping.js';
 import type { IntrospectionClient, IntrospectionResponse } from './introspection-client.js';
-import { rejectToken } from './jwt-verification.js';
+import { rejectToken } from './token-rejection.js';
 import { buildPrincipal, type Principal } from './principal.js';
 
 export interface IntrospectionVerificationOptions {

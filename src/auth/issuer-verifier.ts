@@ -73,6 +73,7 @@ export function createIssuerVerifier(server: AuthorizationServerConfig, deps: Is
           clientAuthentication: introspectionConfig.clientAuthentication,
           timeoutMs: introspectionConfig.timeoutMs,
           failureCooldownMs: introspectionConfig.failureCooldownMs,
+          maxConcurrentRequests: introspectionConfig.maxConcurrentRequests,
           logger: deps.logger,
           ...(deps.fetch ? { fetch: deps.fetch } : {}),
           now: deps.now,

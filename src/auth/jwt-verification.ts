@@ -3,6 +3,7 @@ import type { AuthorizationServerConfig } from '../config/index.js';
 import { GatewayError, type TokenRejectionReason } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { IssuerKeys } from './issuer-keys.js';
+import { rejectToken } from './token-rejection.js';
 import type { FetchLike } from './issuer-metadata.js';
 
 export interface JwtVerificationDependencies {
@@ -64,10 +65,6 @@ export function createJwtVerification(
       return payload;
     },
   };
-}
-
-export function rejectToken(reason: TokenRejectionReason, detail: string, cause?: unknown): GatewayError {
-  return new GatewayError('token_invalid', { tokenRejection: reason, detail, cause });
 }
 
 /** jose error → rejection reason. Anything unexpected is still a 401 (fail closed), never a 500. */

@@ -7,7 +7,7 @@ import { API_KEY_PREFIX, createApiKeyVerifier } from './api-keys.js';
 import { isIntrospectionUnavailable } from './introspection-verification.js';
 import type { FetchLike } from './issuer-metadata.js';
 import { createIssuerVerifier, type IssuerStatus, type IssuerVerifier, type VerifiedToken } from './issuer-verifier.js';
-import { rejectToken } from './jwt-verification.js';
+import { rejectToken } from './token-rejection.js';
 import type { Principal } from './principal.js';
 import { TokenCache } from './token-cache.js';
 

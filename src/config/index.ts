@@ -9,6 +9,7 @@ export {
   type IntrospectionConfig,
   type ApiKeyConfig,
   apiKeySchema,
+  apiKeyDigest,
   type UpstreamConfig,
   type PolicyConfig,
   type AuditConfig,

@@ -137,6 +137,13 @@ export const introspectionSchema = z
       .min(0)
       .default(1000)
       .describe('After the endpoint failed (unreachable, timeout, 5xx, refused credentials), opaque tokens of this issuer get 503 at once for this long before it is asked again, in ms.'),
+    maxConcurrentRequests: z
+      .int()
+      .min(1)
+      .default(64)
+      .describe(
+        'Introspection requests in flight at once; more get 503 at once. Authentication precedes per-caller rate limits, so this bounds what a flood of random tokens can send to the issuer.',
+      ),
   })
   .describe(
     'RFC 7662 token introspection: opaque tokens (and, with introspectJwts, all tokens) of this issuer are checked by asking it. Fails closed: an unreachable endpoint means 503, never acceptance.',
@@ -478,7 +485,8 @@ export const gatewayConfigSchema = z
       }
     });
     const keyNames = config.apiKeys.map((key) => key.name);
-    const keyDigests = config.apiKeys.map((key) => canonicalDigest(key.hash));
+    // Compared as bytes, so the base64url and hex spellings of one hash are the same key.
+    const keyDigests = config.apiKeys.map((key) => apiKeyDigest(key.hash).toString('hex'));
     config.apiKeys.forEach((key, index) => {
       if (keyNames.indexOf(key.name) !== index) ctx.addIssue({ code: 'custom', path: ['apiKeys', index, 'name'], message: 'duplicate API key name' });
       if (keyDigests.indexOf(keyDigests[index]!) !== index) {
@@ -512,10 +520,10 @@ export const gatewayConfigSchema = z
     checkIdentityHeaders(config.identity, credentialHeader, ctx);
   });
 
-/** A digest in one form (hex), so the base64url and hex spellings of one hash compare equal. */
-function canonicalDigest(hash: string): string {
+/** The SHA-256 digest of an `apiKeys[].hash` (`sha256:` then base64url, 43 characters, or hex, 64). */
+export function apiKeyDigest(hash: string): Buffer {
   const value = hash.slice('sha256:'.length);
-  return value.length === 64 ? value.toLowerCase() : Buffer.from(value, 'base64url').toString('hex');
+  return Buffer.from(value, value.length === 64 ? 'hex' : 'base64url');
 }
 
 /** The configuration as written (before defaults). */

@@ -1,6 +1,7 @@
 import { decodeJwt } from 'jose';
 import {
   createClientAuthentication,
+  describeFetchError,
   loadIssuerMetadata,
   MetadataDiscoveryError,
   type ApplyClientAuthentication,
@@ -242,10 +243,4 @@ function configKeyFor(oauthError: string): string | undefined {
 /** An AS-written description goes into operator logs: keep it short and strip anything token-shaped. */
 function sanitize(description: string): string {
   return description.replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, '[jwt]').slice(0, 200);
-}
-
-function describeFetchError(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  if ((error as Error).name === 'TimeoutError') return 'timeout';
-  return cause?.code ?? cause?.message ?? (error as Error).message;
 }

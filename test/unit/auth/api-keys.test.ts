@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { API_KEY_PREFIX, createApiKeyVerifier, generateApiKey, parseApiKeyHash } from '../../../src/auth/index.js';
+import { API_KEY_PREFIX, createApiKeyVerifier, generateApiKey } from '../../../src/auth/index.js';
+import { apiKeyDigest } from '../../../src/config/index.js';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest();
 
@@ -14,9 +15,9 @@ describe('API keys', () => {
 
   it('reads the hash as base64url or hex', () => {
     const digest = sha256('some key');
-    expect(parseApiKeyHash(`sha256:${digest.toString('base64url')}`)).toEqual(digest);
-    expect(parseApiKeyHash(`sha256:${digest.toString('hex')}`)).toEqual(digest);
-    expect(parseApiKeyHash(`sha256:${digest.toString('hex').toUpperCase()}`)).toEqual(digest);
+    expect(apiKeyDigest(`sha256:${digest.toString('base64url')}`)).toEqual(digest);
+    expect(apiKeyDigest(`sha256:${digest.toString('hex')}`)).toEqual(digest);
+    expect(apiKeyDigest(`sha256:${digest.toString('hex').toUpperCase()}`)).toEqual(digest);
   });
 
   it('matches any configured key (first, last, hex-configured) and nothing else', () => {

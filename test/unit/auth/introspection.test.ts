@@ -196,6 +196,16 @@ describe('failures fail closed (503, never acceptance)', () => {
     await expect(verifier.verify(OPAQUE)).resolves.toMatchObject({ subject: 'alice' });
   });
 
+  it('at most maxConcurrentRequests in flight: the excess gets 503 at once, without a cooldown for the others', async () => {
+    answers.set('/a', () => ({ ...active()(), delayMs: 100 }));
+    const verifier = verifierFor([{ path: '/a', introspection: { maxConcurrentRequests: 2, failureCooldownMs: 60_000 } }]);
+    const results = await Promise.allSettled(['t1', 't2', 't3'].map((token) => verifier.verify(`${OPAQUE}-${token}`)));
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ code: 'introspection_unavailable', detail: expect.stringContaining('maxConcurrentRequests') });
+    expect(introspectionsAt('/a')).toBe(2);
+    await expect(verifier.verify(`${OPAQUE}-t3`)).resolves.toMatchObject({ subject: 'alice' });
+  });
+
   it('refused client credentials → 503 naming the config keys to check', async () => {
     answers.set('/a', () => ({ status: 401, body: { error: 'invalid_client' } }));
     await expect(verifierFor([{ path: '/a' }]).verify(OPAQUE)).rejects.toMatchObject({

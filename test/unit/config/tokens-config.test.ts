@@ -43,6 +43,7 @@ describe('token config', () => {
       inactiveCacheSeconds: 5,
       allowMissingAudience: false,
       failureCooldownMs: 1000,
+      maxConcurrentRequests: 64,
     });
   });
 
