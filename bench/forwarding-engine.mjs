@@ -38,7 +38,8 @@
 //                                            or when a saturation run left the server below
 //                                            MIN_SATURATED_CPU; a sample kept after the last
 //                                            attempt counts as noisy
-//   OUT=file.json                            raw samples as JSON
+//   OUT=file.json                            raw samples as JSON; `node bench/forwarding-engine.mjs
+//                                            --summarize a.json b.json` prints the table again (merged)
 //
 // Layout on a 2-CPU machine: CPU 1 runs the server under test (the proxy; for
 // "direct", the upstream itself). CPU 0 runs the load generator and, for the
@@ -148,7 +149,8 @@ function readBody(req) {
 
 async function makeUndiciForwarders(upstream) {
   const { Pool } = await import('undici');
-  // Same options as src/proxy/forwarder.ts (maxConnections default 128).
+  // The options of src/proxy/forwarder.ts; at 32 client connections the cap of 128 never
+  // applies, so this equals the gateway's uncapped default.
   const pool = new Pool(upstream, { connections: 128, headersTimeout: 30_000, bodyTimeout: 0, keepAliveTimeout: 30_000 });
 
   async function viaRequest(req, res, body) {
@@ -304,15 +306,23 @@ function cpuSeconds(pid) {
   return { user: Number(fields[11]) / 100, total: (Number(fields[11]) + Number(fields[12])) / 100 }; // clock ticks at 100 Hz
 }
 
-// CPU time (s) the process ran, and the time it was runnable but waited for a CPU.
-function schedstat(pid) {
-  const [run, wait] = fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ').map(Number);
-  return { run: run / 1e9, wait: wait / 1e9 };
+// CPU seconds of all the process's threads (event loop, GC helpers, libuv pool),
+// with ns precision unlike the clock ticks of /proc/<pid>/stat.
+function threadsCpuSeconds(pid) {
+  let ns = 0;
+  for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(fs.readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // thread ended meanwhile
+    }
+  }
+  return ns / 1e9;
 }
 
-// Seconds the process spent runnable but waiting for a CPU. On a shared machine
+// Seconds the main thread was runnable but waited for a CPU. On a shared machine
 // (other builds and test runs) this tells whether a sample measured the server
-// or the neighbours; such samples are measured again after a pause.
+// or the neighbours.
 function runQueueWaitSeconds(pid) {
   return Number(fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
 }
@@ -521,15 +531,15 @@ async function main() {
       await waitForQuiet();
       const before = cpuSeconds(pid);
       const upBefore = target === 'direct' ? null : cpuSeconds(upstreamProc.pid);
+      const runBefore = threadsCpuSeconds(pid);
       const waitBefore = runQueueWaitSeconds(pid);
-      const runBefore = schedstat(pid).run;
       const machineBefore = machineUserSeconds();
       const ownBefore = ownUserSeconds();
       const started = performance.now();
       const result = await fn();
       const wall = (performance.now() - started) / 1000;
       const after = cpuSeconds(pid);
-      const cpu = (schedstat(pid).run - runBefore) / wall;
+      const cpu = (threadsCpuSeconds(pid) - runBefore) / wall;
       const upstreamCpu = upBefore === null ? null : (cpuSeconds(upstreamProc.pid).total - upBefore.total) / wall;
       const foreign = Math.max(0, (machineUserSeconds() - machineBefore - (ownUserSeconds() - ownBefore)) / wall);
       const wait = (runQueueWaitSeconds(pid) - waitBefore) / wall;
@@ -546,6 +556,7 @@ async function main() {
       );
       if (!retry) {
         samples.push(sample);
+        if (process.env.OUT) fs.writeFileSync(process.env.OUT, JSON.stringify({ machine, samples }, null, 2));
         return;
       }
     }
@@ -578,37 +589,55 @@ async function main() {
     }
   }
 
-  // Medians and ratios.
-  const phases = [...new Set(samples.map((s) => s.phase))];
-  const summary = [];
-  for (const phase of phases) for (const payload of payloads) for (const target of targets) {
-    const mine = samples.filter((s) => s.phase === phase && s.payload === payload && s.target === target);
-    if (mine.length === 0) continue;
-    const m = (key) => median(mine.map((s) => s[key]));
-    summary.push({ phase, payload, target, foreign: m('foreign'), contaminated: mine.filter((s) => s.contaminated).length, runs: mine.length, rps: m('rps'), p50: m('p50'), p99: m('p99'), cpu: m('cpu'), cpuUsPerReq: m('cpuUsPerReq'), rpsMin: Math.min(...mine.map((s) => s.rps)), rpsMax: Math.max(...mine.map((s) => s.rps)) });
-  }
-  const find = (phase, payload, target) => summary.find((s) => s.phase === phase && s.payload === payload && s.target === target);
-  const lines = ['| phase | payload | target | req/s (min–max) | p50 ms | p99 ms | server CPU | CPU µs/req | vs direct | vs undici-request | noisy runs |', '|---|---|---|---|---|---|---|---|---|---|---|'];
-  for (const s of summary) {
-    const direct = find(s.phase, s.payload, 'direct');
-    const bare = find(s.phase, s.payload, 'undici-request');
-    const ratio = (ref) => (ref ? (s.rps / ref.rps).toFixed(2) : '–');
-    lines.push(
-      `| ${s.phase} | ${s.payload} | ${s.target} | ${s.rps.toFixed(0)} (${s.rpsMin.toFixed(0)}–${s.rpsMax.toFixed(0)}) | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${(s.cpu * 100).toFixed(0)} % | ${s.cpuUsPerReq.toFixed(0)} | ${ratio(direct)} | ${ratio(bare)} | ${s.contaminated}/${s.runs} |`,
-    );
-  }
+  const lines = summarize(samples);
   console.log(`machine: ${JSON.stringify(machine)}`);
+  for (const target of targets) console.log(`${target}: ${TARGETS[target]}`);
   console.log(`saturate: wrk -t1 -c${connections} -d${duration}s × ${rounds} interleaved rounds; c1: -c1 -d${c1Duration}s × ${c1Rounds}; rate: open-loop ${rate} req/s over ≤${connections} connections, ${rateDuration}s × ${rateRounds}; medians`);
   console.log(lines.join('\n'));
   const out = process.env.OUT;
-  if (out) fs.writeFileSync(out, JSON.stringify({ machine, samples, summary }, null, 2));
+  if (out) fs.writeFileSync(out, JSON.stringify({ machine, samples }, null, 2));
   fs.rmSync(luaPath, { force: true });
+}
+
+// Medians per phase/payload/target. The ratio columns are medians of per-round
+// ratios (each round runs every target back to back), which cancels slow drifts
+// in machine load better than a ratio of medians. "CPU µs/req" is the server's
+// CPU time per request: on a shared machine it moves much less than req/s.
+function summarize(samples) {
+  const key = (...parts) => parts.join('|');
+  const uniq = (values) => [...new Set(values)];
+  const byRound = new Map(samples.map((s) => [key(s.phase, s.payload, s.target, s.run ?? 0, s.round), s]));
+  const lines = [
+    '| phase | payload | target | req/s median (min–max) | p50 ms | p99 ms | server CPU | CPU µs/req | req/s vs direct | req/s vs undici-request | CPU/req vs undici-request | noisy runs |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const phase of uniq(samples.map((s) => s.phase)))
+    for (const payload of uniq(samples.map((s) => s.payload)))
+      for (const target of uniq(samples.map((s) => s.target))) {
+        const mine = samples.filter((s) => s.phase === phase && s.payload === payload && s.target === target);
+        if (mine.length === 0) continue;
+        const m = (field) => median(mine.map((s) => s[field]));
+        const pairedRatio = (ref, field = 'rps') => {
+          if (field === 'rps' && phase.startsWith('rate')) return '–'; // fixed rate: same throughput by construction
+          const ratios = mine.map((s) => byRound.get(key(phase, payload, ref, s.run ?? 0, s.round))).map((r, i) => r && mine[i][field] / r[field]).filter(Boolean);
+          return ratios.length ? median(ratios).toFixed(2) : '–';
+        };
+        const rps = mine.map((s) => s.rps);
+        lines.push(
+          `| ${phase} | ${payload} | ${target} | ${m('rps').toFixed(0)} (${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)}) | ${m('p50').toFixed(2)} | ${m('p99').toFixed(2)} | ${(m('cpu') * 100).toFixed(0)} % | ${m('cpuUsPerReq').toFixed(0)} | ${pairedRatio('direct')} | ${pairedRatio('undici-request')} | ${pairedRatio('undici-request', 'cpuUsPerReq')} | ${mine.filter((s) => s.contaminated).length}/${mine.length} |`,
+        );
+      }
+  return lines;
 }
 
 // -------------------------------------------------------------------- main ---
 
 const argv = process.argv.slice(2);
-if (argv[0] === '--load') {
+if (argv[0] === '--summarize') {
+  // Re-summarize (and merge) raw sample files written with OUT=.
+  const samples = argv.slice(1).flatMap((file, run) => JSON.parse(fs.readFileSync(file, 'utf8')).samples.map((s) => ({ ...s, run })));
+  console.log(summarize(samples).join('\n'));
+} else if (argv[0] === '--load') {
   const opt = (name) => Number(argv[argv.indexOf(name) + 1]);
   const result = await runPacedLoad(argv[1], { rate: opt('--rate'), duration: opt('--duration'), connections: opt('--connections') });
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Hono } from 'hono';
 import { AuditLog, createRedactor, ScopeElevationTracker, type AuditSink } from './audit/index.js';
-import { createJwtVerifier, type FetchLike, type TokenVerifier } from './auth/index.js';
+import { createTokenVerifier, type FetchLike, type TokenVerifier } from './auth/index.js';
 import type { GatewayConfig } from './config/index.js';
 import { buildDiscoveryView, type DiscoveryView } from './discovery/index.js';
 import { createApp, listen, mountOperations, type GatewayEnv, type ListeningServer } from './http/index.js';
@@ -108,8 +108,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     now: deps.now,
     stores: deps.authorizationServerStores,
   });
-  const verifier = createJwtVerifier({
+  const verifier = createTokenVerifier({
     authorizationServers: config.authorizationServers,
+    apiKeys: config.apiKeys,
     defaultAudiences: [config.resource.url],
     cache: config.tokenCache,
     logger: deps.logger,

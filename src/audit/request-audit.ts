@@ -40,7 +40,13 @@ export function buildAuditRecords(facts: RequestFacts, redactArguments: ((value:
   const base = baseRecord(facts);
   const error = facts.error instanceof GatewayError ? facts.error : facts.error ? new GatewayError('internal') : undefined;
 
-  const tokenError = error?.code === 'token_missing' || error?.code === 'token_invalid' || error?.code === 'token_in_query' || error?.code === 'credentials_ambiguous';
+  const tokenError =
+    error?.code === 'token_missing' ||
+    error?.code === 'token_invalid' ||
+    error?.code === 'token_in_query' ||
+    error?.code === 'credentials_ambiguous' ||
+    // A presented token that could not be checked (introspection endpoint down): an authentication failure, not a caller.
+    error?.code === 'introspection_unavailable';
   if (!facts.principal && !tokenError) {
     // Refused before authentication for another reason (Origin, Host): no caller to name.
     return [{ ...base, event: 'request.rejected', outcome: { status: facts.status, result: 'rejected', ...(error ? { errorCode: error.code } : {}) } }];

@@ -2,6 +2,7 @@ import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey, type RemoteJWKSe
 import { GatewayError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { discoverJwksUri, type FetchLike } from './issuer-metadata.js';
+import { RetrySchedule, startupRetryDelayMs } from './retry-schedule.js';
 
 export interface IssuerKeysOptions {
   issuer: string;
@@ -42,8 +43,7 @@ export class IssuerKeys {
   #lastError: string | undefined;
   #ready: Promise<void>;
   #markReady!: () => void;
-  #timers = new Set<NodeJS.Timeout>();
-  #stopped = false;
+  #timers = new RetrySchedule();
 
   constructor(options: IssuerKeysOptions) {
     this.issuer = options.issuer;
@@ -71,9 +71,7 @@ export class IssuerKeys {
   }
 
   stop(): void {
-    this.#stopped = true;
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
+    this.#timers.stop();
   }
 
   /** Fetches the JWKS now (used by the background refresh and by tests). */
@@ -116,19 +114,19 @@ export class IssuerKeys {
   };
 
   async #initialize(attempt: number): Promise<void> {
-    if (this.#stopped) return;
+    if (this.#timers.stopped) return;
     try {
       await this.refresh();
       this.#options.logger.info({ issuer: this.issuer, jwksUri: this.#jwksUri }, 'authorization server keys loaded');
       this.#markReady();
-      this.#schedule(() => this.#backgroundRefresh(), this.#options.refreshIntervalMs);
+      this.#timers.schedule(() => this.#backgroundRefresh(), this.#options.refreshIntervalMs);
     } catch (error) {
-      const delayMs = Math.min(30_000, 500 * 2 ** attempt);
+      const delayMs = startupRetryDelayMs(attempt);
       this.#options.logger.warn(
         { issuer: this.issuer, error: (error as Error).message, retryInMs: delayMs },
         'cannot load authorization server keys; not ready',
       );
-      this.#schedule(() => this.#initialize(attempt + 1), delayMs);
+      this.#timers.schedule(() => this.#initialize(attempt + 1), delayMs);
     }
   }
 
@@ -138,7 +136,7 @@ export class IssuerKeys {
     } catch (error) {
       this.#options.logger.warn({ issuer: this.issuer, error: (error as Error).message }, 'JWKS refresh failed; keeping known keys');
     }
-    this.#schedule(() => this.#backgroundRefresh(), this.#options.refreshIntervalMs);
+    this.#timers.schedule(() => this.#backgroundRefresh(), this.#options.refreshIntervalMs);
   }
 
   async #ensureRemote(): Promise<RemoteJWKSet> {
@@ -157,16 +155,6 @@ export class IssuerKeys {
       ...(fetchImpl ? { [customFetch]: fetchImpl } : {}),
     });
     return this.#remote;
-  }
-
-  #schedule(task: () => Promise<void>, delayMs: number): void {
-    if (this.#stopped) return;
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      void task();
-    }, delayMs);
-    timer.unref();
-    this.#timers.add(timer);
   }
 
   #recordFailure(error: unknown): void {

@@ -1,24 +1,31 @@
-import { decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import type { AuthorizationServerConfig } from '../config/index.js';
-import { GatewayError, type TokenRejectionReason } from '../errors/index.js';
+import { createHash } from 'node:crypto';
+import { decodeJwt, type JWTPayload } from 'jose';
+import type { ApiKeyConfig, AuthorizationServerConfig } from '../config/index.js';
+import type { GatewayError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
-import { createAudienceMatcher } from './audience.js';
-import { IssuerKeys } from './issuer-keys.js';
+import { API_KEY_PREFIX, createApiKeyVerifier } from './api-keys.js';
+import { isIntrospectionUnavailable } from './introspection-verification.js';
 import type { FetchLike } from './issuer-metadata.js';
-import { readClientId, readScopes, type Principal } from './principal.js';
-import { hashToken, TokenCache } from './token-cache.js';
+import { createIssuerVerifier, createLocalIssuerVerifier, type IssuerStatus, type IssuerVerifier, type LocalIssuer, type VerifiedToken } from './issuer-verifier.js';
+
+export type { LocalIssuer } from './issuer-verifier.js';
+import { rejectToken } from './token-rejection.js';
+import type { Principal } from './principal.js';
+import { TokenCache } from './token-cache.js';
 
 export interface TokenVerifier {
-  /** @throws GatewayError `token_invalid` with a `tokenRejection` reason */
+  /** @throws GatewayError `token_invalid` with a `tokenRejection` reason, or `introspection_unavailable` */
   verify(token: string): Promise<Principal>;
-  /** Per-issuer key state, for `/readyz`. */
-  readonly issuers: readonly IssuerKeys[];
+  /** Per-issuer state (keys, introspection endpoint), for `/readyz`. */
+  readonly issuers: readonly IssuerStatus[];
   start(): void;
   stop(): void;
 }
 
-export interface JwtVerifierOptions {
+export interface TokenVerifierOptions {
   authorizationServers: readonly AuthorizationServerConfig[];
+  /** Static API keys (hashes); default none. */
+  apiKeys?: readonly ApiKeyConfig[];
   /** Audiences accepted when an authorization server lists none: the resource URL. */
   defaultAudiences: readonly string[];
   cache: { maxEntries: number; maxTtlSeconds: number };
@@ -32,156 +39,97 @@ export interface JwtVerifierOptions {
   localIssuers?: readonly LocalIssuer[];
 }
 
-/** An issuer verified with keys held in memory rather than fetched from a JWKS URL. */
-export interface LocalIssuer {
-  issuer: string;
-  getKey: JWTVerifyGetKey;
-  audiences: readonly string[];
-  algorithms: readonly string[];
-  clockToleranceSeconds: number;
-  requireAccessTokenType: boolean;
-}
-
-interface IssuerVerifier {
-  /** Keys fetched from the issuer (absent for a local issuer). */
-  keys?: IssuerKeys;
-  getKey: JWTVerifyGetKey;
-  verifyOptions: Parameters<typeof jwtVerify>[2];
-  acceptsAudience: (aud: unknown) => boolean;
-}
-
-/** Length of the token fingerprint recorded in audit records. */
-const FINGERPRINT_LENGTH = 12;
-
 /**
- * Verifies JWT access tokens from the configured authorization servers. The
- * issuer is picked by the token's `iss` (unverified, only to choose keys; the
- * signature check then binds it), and everything about an issuer (keys,
- * algorithms, audiences) is built once here, not per request.
+ * The one verifier behind the `Authorization: Bearer` header, for every kind of token:
+ *
+ * - a JWT-shaped token goes to the issuer its `iss` names (unverified, only to choose; the
+ *   signature check or the issuer's introspection then binds it): that issuer's keys, or its
+ *   introspection endpoint when it is introspection-only. An `iss` no issuer has is refused
+ *   without asking anyone.
+ * - any other (opaque) credential is first compared with the API keys, if any. One that carries
+ *   the API-key prefix and matches none is refused there: a mistyped or revoked key is never
+ *   shown to an authorization server. Otherwise it goes to the issuers that introspect, in
+ *   config order, until one says it is active. One that is unreachable does not end the search,
+ *   but if no other issuer knows the token the answer is 503, never acceptance (fail closed).
+ *   Every introspecting issuer may thus see an opaque token meant for another one: configure
+ *   only issuers you trust with each other's tokens.
+ *
+ * Verified principals are cached by the token's SHA-256 (see `TokenCache`). Everything about an
+ * issuer (keys, audiences, claim mapping, introspection client) is built once, here.
  */
-export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const now = options.now ?? Date.now;
-  const cache = new TokenCache({ maxEntries: options.cache.maxEntries, maxTtlMs: options.cache.maxTtlSeconds * 1000, now });
-  const verifiers = new Map<string, IssuerVerifier>([
-    ...options.authorizationServers.map((server): [string, IssuerVerifier] => [server.issuer, buildIssuerVerifier(server, options, now)]),
-    ...(options.localIssuers ?? []).map((local): [string, IssuerVerifier] => [local.issuer, buildLocalVerifier(local)]),
-  ]);
+  const maxTtlMs = options.cache.maxTtlSeconds * 1000;
+  const cache = new TokenCache({ maxEntries: options.cache.maxEntries, maxTtlMs, now });
+  const issuers: IssuerVerifier[] = [
+    ...options.authorizationServers.map((server) =>
+      createIssuerVerifier(server, {
+        defaultAudiences: options.defaultAudiences,
+        cache: { maxEntries: options.cache.maxEntries, maxTtlMs },
+        logger: options.logger,
+        fetch: options.fetch,
+        now,
+        onKeysRefreshed: options.onKeysRefreshed,
+      }),
+    ),
+    ...(options.localIssuers ?? []).map((local) => createLocalIssuerVerifier(local, { maxTtlMs, now })),
+  ];
+  const byIssuer = new Map(issuers.map((issuer) => [issuer.issuer, issuer]));
+  const introspecting = issuers.filter((issuer) => issuer.introspect !== undefined);
+  const apiKeys = options.apiKeys?.length ? createApiKeyVerifier(options.apiKeys) : undefined;
 
-  async function verify(token: string): Promise<Principal> {
-    const key = hashToken(token);
-    const cached = cache.get(key);
-    if (cached) return cached;
-
-    const unverified = decodeUnverified(token);
-    const issuer = typeof unverified.iss === 'string' ? verifiers.get(unverified.iss) : undefined;
-    if (!issuer) throw reject('wrong_issuer', 'token iss is not a configured authorization server');
-
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, issuer.getKey, { ...issuer.verifyOptions, currentDate: new Date(now()) }));
-    } catch (error) {
-      throw toRejection(error);
+  async function verifyOpaque(token: string, digest: Buffer, tokenHash: string): Promise<VerifiedToken> {
+    const apiKey = apiKeys?.match(digest);
+    // Not cached: a hash and a few comparisons cost less than a cache entry.
+    if (apiKey) return { principal: apiKey, cacheForMs: 0 };
+    if (apiKeys && (token.startsWith(API_KEY_PREFIX) || introspecting.length === 0)) {
+      throw rejectToken('unknown_api_key', 'credential matches no configured API key');
     }
-    if (!issuer.acceptsAudience(payload.aud)) throw reject('wrong_audience', 'token aud does not name this resource');
-
-    const principal: Principal = {
-      issuer: payload.iss as string,
-      subject: typeof payload.sub === 'string' ? payload.sub : (readClientId(payload) ?? 'unknown'),
-      clientId: readClientId(payload),
-      scopes: readScopes(payload),
-      claims: payload,
-      expiresAt: payload.exp as number,
-      tokenFingerprint: key.slice(0, FINGERPRINT_LENGTH),
-      authenticationMethod: 'jwt',
-    };
-    cache.set(key, principal);
-    return principal;
+    if (introspecting.length === 0) throw rejectToken('malformed', 'token is not a JWT and no authorization server introspects opaque tokens');
+    let unavailable: GatewayError | undefined;
+    for (const issuer of introspecting) {
+      try {
+        return await issuer.introspect!(token, tokenHash);
+      } catch (error) {
+        if (isIntrospectionUnavailable(error)) unavailable ??= error;
+        else if ((error as GatewayError).tokenRejection !== 'inactive') throw error;
+      }
+    }
+    throw unavailable ?? rejectToken('inactive', 'no authorization server knows the token (introspection: active false)');
   }
 
-  const issuers = [...verifiers.values()].flatMap((verifier) => (verifier.keys ? [verifier.keys] : []));
+  async function verify(token: string): Promise<Principal> {
+    const digest = createHash('sha256').update(token).digest();
+    const tokenHash = digest.toString('base64url');
+    const cached = cache.get(tokenHash);
+    if (cached) return cached;
+
+    const claims = decodeIfJwt(token);
+    let verified: VerifiedToken;
+    if (claims) {
+      const issuer = typeof claims.iss === 'string' ? byIssuer.get(claims.iss) : undefined;
+      if (!issuer) throw rejectToken('wrong_issuer', 'token iss is not a configured authorization server');
+      verified = await issuer.verifyJwt(token, tokenHash);
+    } else {
+      verified = await verifyOpaque(token, digest, tokenHash);
+    }
+    cache.set(tokenHash, verified.principal, verified.cacheForMs);
+    return verified.principal;
+  }
+
   return {
     verify,
     issuers,
-    start: () => issuers.forEach((keys) => keys.start()),
-    stop: () => issuers.forEach((keys) => keys.stop()),
+    start: () => issuers.forEach((issuer) => issuer.start()),
+    stop: () => issuers.forEach((issuer) => issuer.stop()),
   };
 }
 
-function buildIssuerVerifier(server: AuthorizationServerConfig, options: JwtVerifierOptions, now: () => number): IssuerVerifier {
-  const keys = new IssuerKeys({
-    issuer: server.issuer,
-    ...(server.jwksUri ? { jwksUri: server.jwksUri } : {}),
-    timeoutMs: server.metadataTimeoutMs,
-    cooldownMs: server.jwksCooldownSeconds * 1000,
-    refreshIntervalMs: server.jwksRefreshIntervalSeconds * 1000,
-    logger: options.logger,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-    ...(options.onKeysRefreshed ? { onRefresh: options.onKeysRefreshed } : {}),
-    now,
-  });
-  const secret = server.sharedSecret ? new TextEncoder().encode(server.sharedSecret) : undefined;
-  // HS* tokens are checked with the shared secret, everything else with the JWKS;
-  // the algorithm allow-list decides which of the two a token may use at all.
-  const getKey: JWTVerifyGetKey = (header, token) =>
-    secret && header.alg?.startsWith('HS') ? secret : keys.getKey(header, token);
-  return {
-    keys,
-    getKey,
-    verifyOptions: {
-      issuer: server.issuer,
-      algorithms: [...server.algorithms],
-      clockTolerance: server.clockToleranceSeconds,
-      requiredClaims: ['exp', 'iss', 'aud'],
-      ...(server.requireAccessTokenType ? { typ: 'at+jwt' } : {}),
-    },
-    acceptsAudience: createAudienceMatcher(server.audiences ?? options.defaultAudiences),
-  };
-}
-
-function buildLocalVerifier(local: LocalIssuer): IssuerVerifier {
-  return {
-    getKey: local.getKey,
-    verifyOptions: {
-      issuer: local.issuer,
-      algorithms: [...local.algorithms],
-      clockTolerance: local.clockToleranceSeconds,
-      requiredClaims: ['exp', 'iss', 'aud'],
-      ...(local.requireAccessTokenType ? { typ: 'at+jwt' } : {}),
-    },
-    acceptsAudience: createAudienceMatcher(local.audiences),
-  };
-}
-
-function decodeUnverified(token: string): JWTPayload {
+/** The unverified payload of a JWS-compact JWT, or undefined for anything else (an opaque token). */
+function decodeIfJwt(token: string): JWTPayload | undefined {
   try {
     return decodeJwt(token);
-  } catch (error) {
-    throw reject('malformed', 'token is not a JWS-compact JWT', error);
+  } catch {
+    return undefined;
   }
-}
-
-function reject(reason: TokenRejectionReason, detail: string, cause?: unknown): GatewayError {
-  return new GatewayError('token_invalid', { tokenRejection: reason, detail, cause });
-}
-
-/** jose error → rejection reason. Anything unexpected is still a 401 (fail closed), never a 500. */
-function toRejection(error: unknown): GatewayError {
-  if (error instanceof GatewayError) return error;
-  if (error instanceof joseErrors.JWTExpired) return reject('expired', 'token expired', error);
-  if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    const byClaim: Record<string, TokenRejectionReason> = { nbf: 'not_yet_valid', iat: 'not_yet_valid', iss: 'wrong_issuer', typ: 'wrong_type' };
-    const reason = error.reason === 'missing' ? 'missing_claim' : (byClaim[error.claim] ?? 'malformed');
-    return reject(reason, `claim ${error.claim} ${error.reason}`, error);
-  }
-  if (error instanceof joseErrors.JOSEAlgNotAllowed || error instanceof joseErrors.JOSENotSupported) {
-    return reject('algorithm_not_allowed', 'token algorithm not allowed', error);
-  }
-  if (error instanceof joseErrors.JWKSNoMatchingKey) return reject('unknown_key', 'no key matches the token kid', error);
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed || error instanceof joseErrors.JWKInvalid) {
-    return reject('bad_signature', 'signature verification failed', error);
-  }
-  if (error instanceof joseErrors.JWTInvalid || error instanceof joseErrors.JWSInvalid) {
-    return reject('malformed', 'token is malformed', error);
-  }
-  return reject('keys_unavailable', 'token could not be verified', error);
 }

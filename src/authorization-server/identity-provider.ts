@@ -1,9 +1,16 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { IssuerKeys, loadIssuerMetadata, MetadataDiscoveryError, type FetchLike, type IssuerMetadata } from '../auth/index.js';
+import {
+  createClientAuthentication,
+  IssuerKeys,
+  loadIssuerMetadata,
+  MetadataDiscoveryError,
+  type ApplyClientAuthentication,
+  type FetchLike,
+  type IssuerMetadata,
+} from '../auth/index.js';
 import { ASYMMETRIC_ALGORITHMS, type AuthorizationServerFacadeConfig } from '../config/index.js';
 import { loadSigningKey } from '../keys/index.js';
 import type { Logger } from '../log/index.js';
-import { createClientAuthentication, type ApplyClientAuthentication } from '../upstream-auth/index.js';
 import { safeEqual } from './secrets.js';
 
 type IdentityProviderConfig = AuthorizationServerFacadeConfig['identityProvider'];

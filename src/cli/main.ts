@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
+import { runApiKey } from './apikey-command.js';
 import { runPolicy } from './policy-command.js';
 import { runServe } from './serve-command.js';
 import { UsageError } from './usage-error.js';
@@ -19,6 +20,7 @@ Commands:
   serve     Run the gateway
   validate  Check a gateway config file (exit 0 when valid, 1 when not)
   policy    Validate, explain and test policy files (mcp-auth-gateway policy --help)
+  apikey    Generate a static API key and its config entry (mcp-auth-gateway apikey --help)
 
 Options:
   -c, --config <file>  Gateway config file (default: $MCP_GATEWAY_CONFIG)
@@ -27,6 +29,7 @@ Options:
 
 Examples:
   mcp-auth-gateway validate --config gateway.yaml
+  mcp-auth-gateway apikey generate --name ci-bot --scope tickets:read
   MCP_GATEWAY_CONFIG=/etc/mcp-auth-gateway/gateway.yaml mcp-auth-gateway serve
 `;
 
@@ -35,6 +38,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   try {
     // `policy` has subcommands with their own options.
     if (argv[0] === 'policy') return await runPolicy(argv.slice(1), io);
+    if (argv[0] === 'apikey') return await runApiKey(argv.slice(1), io);
     const { values, positionals } = parseArgs({
       args: [...argv],
       allowPositionals: true,

@@ -24,11 +24,20 @@ function describeCredential(credential: GatewayConfig['upstream']['credential'])
   return `${credential.type} as client ${credential.clientId} at ${credential.issuer ?? credential.tokenEndpoint} (${credential.clientAuthentication})`;
 }
 
+function describeVerification(server: GatewayConfig['authorizationServers'][number]): string {
+  const parts = [
+    ...(server.introspection?.introspectJwts ? [] : [server.jwksUri ? `jwks ${server.jwksUri}` : 'jwks discovered']),
+    ...(server.introspection ? [`introspection${server.introspection.introspectJwts ? ' only' : ''} as client ${server.introspection.clientId}`] : []),
+  ];
+  return ` (${parts.join('; ')})`;
+}
+
 function summarize(config: GatewayConfig): string {
   const lines = [
     `  listen:     ${config.listen.host}:${config.listen.port}`,
     `  resource:   ${config.resource.url}`,
-    ...config.authorizationServers.map((server) => `  issuer:     ${server.issuer}${server.jwksUri ? ` (jwks ${server.jwksUri})` : ''}`),
+    ...config.authorizationServers.map((server) => `  issuer:     ${server.issuer}${describeVerification(server)}`),
+    ...(config.apiKeys.length > 0 ? [`  api keys:   ${config.apiKeys.map((key) => key.name).join(', ')}`] : []),
     `  upstream:   ${config.upstream.url}`,
     `  credential: ${describeCredential(config.upstream.credential)}`,
     ...(config.upstream.tls?.clientCertificate ? ['  mTLS:       client certificate configured'] : []),

@@ -54,6 +54,102 @@ export const resourceSchema = z
   })
   .describe('The protected resource: this gateway\'s MCP endpoint as clients see it.');
 
+/** A claim name, or a dotted path into nested claims (`realm_access.roles`). */
+const claimPath = z
+  .string()
+  .regex(/^[^.\s]+(\.[^.\s]+)*$/, { error: 'expected a claim name or a dotted path such as realm_access.roles' });
+
+export const claimMappingSchema = z
+  .strictObject({
+    subject: z
+      .array(claimPath)
+      .min(1)
+      .default(['sub'])
+      .describe('Claims naming the subject (the user or service), first string found wins. Without one the client id is the subject.'),
+    clientId: z
+      .array(claimPath)
+      .min(1)
+      .default(['client_id', 'azp'])
+      .describe('Claims naming the client (the agent), first string found wins. Okta: [cid]; Entra v1.0: [appid].'),
+    scopes: z
+      .array(claimPath)
+      .min(1)
+      .default(['scope', 'scp'])
+      .describe('Claims holding the scopes (a space-separated string or an array); the first present is used.'),
+    additionalScopes: z
+      .array(claimPath)
+      .default([])
+      .describe('Claims whose values are added to the scopes, e.g. [roles] (Entra app roles), [permissions] (Auth0 RBAC), [realm_access.roles] (Keycloak).'),
+    scopePrefix: z
+      .string()
+      .regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { error: 'expected scope characters (no spaces or quotes), e.g. api://00000000-1111-2222-3333-444444444444/' })
+      .optional()
+      .describe(
+        'Prepended to every scope read from `scopes` (not additionalScopes), e.g. api://<client-id>/ for Entra ID, whose tokens carry tickets.read where clients must request api://<client-id>/tickets.read: policies and step-up challenges then name the form clients request.',
+      ),
+  })
+  .describe(
+    'Where this issuer puts the subject, client id and scopes. A name is looked up as a top-level claim first (namespaced claims such as https://example.com/roles), then as a dotted path. Policy claim conditions still see the unmapped claims.',
+  );
+
+export const INTROSPECTION_CLIENT_AUTHENTICATION_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+
+export const introspectionSchema = z
+  .strictObject({
+    endpoint: httpUrl('introspection.endpoint')
+      .optional()
+      .describe("RFC 7662 introspection endpoint. Discovered from `introspection_endpoint` in the issuer's RFC 8414 / OpenID metadata when absent."),
+    clientId: z.string().min(1).describe("The gateway's client id at the authorization server, for authenticating to the introspection endpoint."),
+    clientSecret: secret().describe('Its client secret, e.g. ${env:INTROSPECTION_CLIENT_SECRET}.'),
+    clientAuthentication: z
+      .enum(INTROSPECTION_CLIENT_AUTHENTICATION_METHODS)
+      .default('client_secret_basic')
+      .describe('How the gateway authenticates to the introspection endpoint (RFC 6749 §2.3.1).'),
+    introspectJwts: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Also introspect this issuer's JWT-shaped tokens instead of checking their signature: the issuer is then introspection-only and its JWKS is never fetched (for issuers that publish no keys, or to see revocation at once). Default: JWTs are verified locally, only opaque tokens are introspected.",
+      ),
+    timeoutMs: z.int().min(100).default(3000).describe('Timeout of each introspection (and discovery) request, in ms; past it the request gets 503.'),
+    cacheMaxSeconds: z
+      .int()
+      .min(0)
+      .default(60)
+      .describe(
+        'Longest an active introspection result is reused, in seconds; never beyond the token `exp` nor tokenCache.maxTtlSeconds. A revoked token is accepted for at most this long; 0 asks on every request.',
+      ),
+    inactiveCacheSeconds: z
+      .int()
+      .min(0)
+      .max(60)
+      .default(5)
+      .describe(
+        'How long a refused token (`active: false`, wrong audience or issuer) is answered 401 without asking again, in seconds, so a client repeating a dead token cannot hammer the endpoint; 0 disables.',
+      ),
+    allowMissingAudience: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Accept an active response without `aud` (some providers omit it). Off: such a token is refused (wrong_audience), because nothing shows it was issued for this resource.',
+      ),
+    failureCooldownMs: z
+      .int()
+      .min(0)
+      .default(1000)
+      .describe('After the endpoint failed (unreachable, timeout, 5xx, refused credentials), opaque tokens of this issuer get 503 at once for this long before it is asked again, in ms.'),
+    maxConcurrentRequests: z
+      .int()
+      .min(1)
+      .default(64)
+      .describe(
+        'Introspection requests in flight at once; more get 503 at once. Authentication precedes per-caller rate limits, so this bounds what a flood of random tokens can send to the issuer.',
+      ),
+  })
+  .describe(
+    'RFC 7662 token introspection: opaque tokens (and, with introspectJwts, all tokens) of this issuer are checked by asking it. Fails closed: an unreachable endpoint means 503, never acceptance.',
+  );
+
 export const authorizationServerSchema = z
   .strictObject({
     issuer: httpUrl('issuer').describe('Issuer identifier; the token `iss` must equal it exactly.'),
@@ -91,8 +187,28 @@ export const authorizationServerSchema = z
       .default(30)
       .describe('Minimum time between JWKS refetches triggered by an unknown `kid`.'),
     metadataTimeoutMs: z.int().min(100).default(5000).describe('Timeout for JWKS and metadata fetches, in ms.'),
+    claimMapping: claimMappingSchema.prefault({}),
+    introspection: introspectionSchema.optional(),
   })
   .describe('An authorization server whose access tokens the gateway accepts.');
+
+/** A SHA-256 digest as `sha256:<base64url>` (43 characters) or `sha256:<hex>` (64). */
+export const API_KEY_HASH = /^sha256:(?:[A-Za-z0-9_-]{43}|[0-9a-fA-F]{64})$/;
+
+export const apiKeySchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'expected a name of letters, digits, . _ - (at most 64), e.g. ci-bot' })
+      .describe('Who holds the key; its client id in policy, audit and identity propagation.'),
+    hash: z
+      .string()
+      .regex(API_KEY_HASH, { error: 'expected sha256:<base64url or hex digest>; `mcp-auth-gateway apikey generate --name <name>` prints one' })
+      .describe('SHA-256 of the key: `sha256:` then base64url or hex. The key itself is never configured.'),
+    scopes: z.array(scopeToken).default([]).describe("Scopes the key grants, decided by the policy as a token's are."),
+    subject: z.string().min(1).optional().describe('Subject of its calls (a service account name, say). Default: api-key:<name>.'),
+  })
+  .describe('A static API key, presented as `Authorization: Bearer <key>`; see docs/tokens.md.');
 
 export const upstreamSchema = z
   .strictObject({
@@ -105,7 +221,13 @@ export const upstreamSchema = z
       .min(1)
       .default(60000)
       .describe('Time to wait for the upstream response headers, in ms (→ 504). Streams, once started, are not cut.'),
-    maxConnections: z.int().min(1).default(128).describe('Keep-alive connection pool size towards the upstream.'),
+    maxConnections: z
+      .int()
+      .min(1)
+      .optional()
+      .describe(
+        'Cap on connections to the upstream (keep-alive pool). Default: no cap. Each open SSE stream holds a connection, so a cap below the number of concurrent streams makes further requests wait.',
+      ),
   })
   .describe('The MCP server behind the gateway.');
 
@@ -317,6 +439,10 @@ export const gatewayConfigSchema = z
       .default([])
       .describe('Authorization servers whose access tokens are accepted. At least one, unless authorizationServer (the facade) is set.'),
     authorizationServer: facadeSchema.optional(),
+    apiKeys: z
+      .array(apiKeySchema)
+      .default([])
+      .describe('Static API keys accepted besides tokens (hashed; compared in constant time). Default: none.'),
     upstream: upstreamSchema,
     policy: policySchema.optional(),
     audit: auditSchema.prefault({}),
@@ -350,6 +476,13 @@ export const gatewayConfigSchema = z
           message: 'sharedSecret is set but algorithms lists no HS256/HS384/HS512',
         });
       }
+      if (server.introspection?.introspectJwts && (server.jwksUri || server.sharedSecret)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['authorizationServers', index, server.jwksUri ? 'jwksUri' : 'sharedSecret'],
+          message: 'not used when introspection.introspectJwts is true (every token of this issuer is introspected); remove it',
+        });
+      }
     });
     const issuers = config.authorizationServers.map((server) => server.issuer);
     const facade = facadeIssuer(config);
@@ -361,6 +494,22 @@ export const gatewayConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['authorizationServers', index, 'issuer'], message: 'duplicate issuer' });
       }
     });
+    const keyNames = config.apiKeys.map((key) => key.name);
+    // Compared as bytes, so the base64url and hex spellings of one hash are the same key.
+    const keyDigests = config.apiKeys.map((key) => apiKeyDigest(key.hash).toString('hex'));
+    config.apiKeys.forEach((key, index) => {
+      if (keyNames.indexOf(key.name) !== index) ctx.addIssue({ code: 'custom', path: ['apiKeys', index, 'name'], message: 'duplicate API key name' });
+      if (keyDigests.indexOf(keyDigests[index]!) !== index) {
+        ctx.addIssue({ code: 'custom', path: ['apiKeys', index, 'hash'], message: 'the same key hash is configured twice' });
+      }
+    });
+    if (config.apiKeys.length > 0 && config.upstream.credential?.type === 'token_exchange') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['apiKeys'],
+        message: 'API keys cannot be combined with upstream.credential type token_exchange: an API-key caller has no token to exchange (and the key must never leave the gateway)',
+      });
+    }
     const scopes = [...(config.resource.scopesSupported ?? []), ...(config.resource.challengeScopes ?? [])];
     scopes.forEach((scope) => {
       if (scope === 'offline_access') {
@@ -381,11 +530,19 @@ export const gatewayConfigSchema = z
     checkIdentityHeaders(config.identity, credentialHeader, ctx);
   });
 
+/** The SHA-256 digest of an `apiKeys[].hash` (`sha256:` then base64url, 43 characters, or hex, 64). */
+export function apiKeyDigest(hash: string): Buffer {
+  const value = hash.slice('sha256:'.length);
+  return Buffer.from(value, value.length === 64 ? 'hex' : 'base64url');
+}
+
 /** The configuration as written (before defaults). */
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 /** The validated configuration with every default applied. */
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 export type AuthorizationServerConfig = GatewayConfig['authorizationServers'][number];
+export type IntrospectionConfig = NonNullable<AuthorizationServerConfig['introspection']>;
+export type ApiKeyConfig = GatewayConfig['apiKeys'][number];
 export type UpstreamConfig = GatewayConfig['upstream'];
 export type PolicyConfig = NonNullable<GatewayConfig['policy']>;
 export type AuditConfig = GatewayConfig['audit'];

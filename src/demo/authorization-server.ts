@@ -50,8 +50,10 @@ export interface DemoAuthorizationServerOptions {
    * The token `aud` is the resource string exactly, or `audience` when given (identity
    * providers that put a fixed API identifier or client id there); only these scopes can
    * be granted for it. `accessTokenTtlSeconds` overrides the lifetime of tokens for this resource.
+   * `accessTokenFormat: 'opaque'` issues random access tokens instead of JWTs, which only the AS
+   * itself can check (RFC 7662 introspection, see `introspection`); default `jwt`.
    */
-  resources: Array<{ resource: string; scopes: string[]; audience?: string; accessTokenTtlSeconds?: number }>;
+  resources: Array<{ resource: string; scopes: string[]; audience?: string; accessTokenTtlSeconds?: number; accessTokenFormat?: 'jwt' | 'opaque' }>;
   /** Access token lifetime in seconds (user and client_credentials tokens); default 600. */
   accessTokenTtlSeconds?: number;
   /**
@@ -103,6 +105,13 @@ export interface DemoAuthorizationServerOptions {
    * only at userinfo, as Entra ID does for `groups`. Default: only `openid` (`sub`).
    */
   idTokenClaims?: Record<string, string[]>;
+  /**
+   * Serve RFC 7662 token introspection and RFC 7009 revocation at {@link DemoAuthorizationServer.introspectionEndpoint}
+   * and `/revoke`, both for confidential clients only (a pre-registered client with a secret). Any
+   * such client may introspect or revoke any token, as a resource server or an administrator
+   * would. Default false.
+   */
+  introspection?: boolean;
 }
 
 /** One request to the token endpoint, as the AS saw it (no token or secret is kept). */
@@ -135,6 +144,12 @@ export interface DemoAuthorizationServer {
   obtainUserToken(opts: UserTokenRequest): Promise<{ accessToken: string; refreshToken?: string }>;
   /** Every token endpoint request since start, in order (successful and refused). */
   readonly tokenRequests: readonly TokenRequestRecord[];
+  /** The RFC 7662 endpoint (served when the `introspection` option is on). */
+  introspectionEndpoint: string;
+  /** The RFC 7009 endpoint (served when the `introspection` option is on). */
+  revocationEndpoint: string;
+  /** Requests to the introspection endpoint since start (answered or not). */
+  readonly introspectionRequests: number;
   /**
    * Simulates an outage: stops listening (new connections are refused) and drops open ones.
    * Everything else (keys, clients, grants) is kept for {@link resume}.
@@ -225,7 +240,14 @@ interface OidcClientLike {
 const HOST = '127.0.0.1';
 const INTERACTION_PATH = '/interaction/';
 /** MCP 2025-03-26 clients fall back to /authorize, /token, /register without AS metadata. */
-const ROUTES = { authorization: '/authorize', token: '/token', registration: '/register', jwks: '/jwks' };
+const ROUTES = {
+  authorization: '/authorize',
+  token: '/token',
+  registration: '/register',
+  jwks: '/jwks',
+  introspection: '/introspect',
+  revocation: '/revoke',
+};
 const REFRESH_TOKEN_TTL_SECONDS = 24 * 60 * 60;
 const SESSION_TTL_SECONDS = 60 * 60;
 const INTERACTION_TTL_SECONDS = 10 * 60;
@@ -237,6 +259,7 @@ interface ResourceSettings {
   accessTokenTtlSeconds: number;
   /** The token `aud`: the resource, or a fixed identifier as some identity providers use. */
   audience: string;
+  accessTokenFormat: 'jwt' | 'opaque';
 }
 
 interface Settings {
@@ -252,6 +275,7 @@ interface Settings {
   tokenExchange: readonly TokenExchangeRule[];
   dynamicRegistration: boolean;
   idTokenClaims: Record<string, string[]>;
+  introspection: boolean;
 }
 
 /** Checks the options once, at start-up, with messages that name the option. */
@@ -272,7 +296,7 @@ function resolveSettings(opts: DemoAuthorizationServerOptions): Settings {
     throw new TypeError('"resources" option must list at least one resource, e.g. [{ resource: "http://127.0.0.1:3000/mcp", scopes: ["mcp:read"] }]');
   }
   const resources = new Map<string, ResourceSettings>();
-  opts.resources.forEach(({ resource, scopes, audience, accessTokenTtlSeconds: ttl = accessTokenTtlSeconds }, index) => {
+  opts.resources.forEach(({ resource, scopes, audience, accessTokenTtlSeconds: ttl = accessTokenTtlSeconds, accessTokenFormat = 'jwt' }, index) => {
     const url = URL.canParse(resource) ? new URL(resource) : undefined;
     if (!url || url.hash || resource.includes('#')) {
       throw new TypeError(`"resources[${index}].resource" must be an absolute URI without a fragment (RFC 8707 §2)`);
@@ -291,7 +315,10 @@ function resolveSettings(opts: DemoAuthorizationServerOptions): Settings {
     if (!Number.isInteger(ttl) || ttl <= 0) {
       throw new TypeError(`"resources[${index}].accessTokenTtlSeconds" must be a positive integer (seconds)`);
     }
-    resources.set(resource, { scopes: [...scopes], accessTokenTtlSeconds: ttl, audience: audience ?? resource });
+    if (accessTokenFormat !== 'jwt' && accessTokenFormat !== 'opaque') {
+      throw new TypeError(`"resources[${index}].accessTokenFormat" must be "jwt" or "opaque"`);
+    }
+    resources.set(resource, { scopes: [...scopes], accessTokenTtlSeconds: ttl, audience: audience ?? resource, accessTokenFormat });
   });
   if (opts.issuer !== undefined && typeof opts.issuer !== 'function') {
     throw new TypeError('"issuer" option must be a function of the origin, e.g. (origin) => `${origin}/realms/mcp`');
@@ -319,6 +346,7 @@ function resolveSettings(opts: DemoAuthorizationServerOptions): Settings {
     tokenExchange,
     dynamicRegistration: opts.dynamicRegistration ?? true,
     idTokenClaims: opts.idTokenClaims ?? {},
+    introspection: opts.introspection ?? false,
   };
 }
 
@@ -446,9 +474,9 @@ function buildResourceServerInfo(settings: Settings, resource: string): Record<s
   return {
     scope: entry.scopes.join(' '),
     audience: entry.audience,
-    accessTokenFormat: 'jwt',
+    accessTokenFormat: entry.accessTokenFormat,
     accessTokenTTL: entry.accessTokenTtlSeconds,
-    jwt: { sign: { alg: settings.signingAlg } },
+    ...(entry.accessTokenFormat === 'jwt' ? { jwt: { sign: { alg: settings.signingAlg } } } : {}),
   };
 }
 
@@ -543,6 +571,16 @@ function buildProviderConfiguration({ settings, mountPath, keys, adapter, cookie
       rpInitiatedLogout: { enabled: false },
       registration: { enabled: settings.dynamicRegistration },
       clientCredentials: { enabled: true },
+      // A confidential client (a resource server, an administrator) may introspect and revoke any
+      // token; public clients (the DCR-registered MCP clients) may do neither.
+      introspection: {
+        enabled: settings.introspection,
+        allowedPolicy: async (_ctx: unknown, client: OidcClientLike) => client.clientAuthMethod !== 'none',
+      },
+      revocation: {
+        enabled: settings.introspection,
+        allowedPolicy: async (_ctx: unknown, client: OidcClientLike) => client.clientAuthMethod !== 'none',
+      },
       resourceIndicators: {
         enabled: true,
         // With a single configured resource, a client that omits `resource` still gets an audience.
@@ -618,6 +656,7 @@ function sendJson(res: ServerResponse, status: number, body: Record<string, unkn
 function createRequestListener(
   getProvider: () => { provider: OidcProvider; listener: NodeListener; mountPath: string } | undefined,
   userSub: string,
+  onRequest: (path: string) => void,
 ): NodeListener {
   return function routeDemoAuthorizationRequest(req, res) {
     const current = getProvider();
@@ -638,6 +677,7 @@ function createRequestListener(
       Object.assign(req, { originalUrl: url });
       req.url = url.slice(mountPath.length) || '/';
     }
+    onRequest(req.url?.split('?', 1)[0] ?? '/');
     if (!req.url?.startsWith(INTERACTION_PATH)) {
       listener(req, res);
       return;
@@ -681,7 +721,11 @@ export async function startDemoAuthorizationServer(opts: DemoAuthorizationServer
   const extraClaims = new WeakMap<object, Record<string, unknown>>();
   const tokenRequests: TokenRequestRecord[] = [];
 
-  const server = createServer(createRequestListener(() => current, settings.user.sub));
+  let introspectionRequests = 0;
+  const countRequest = (path: string) => {
+    if (path === ROUTES.introspection) introspectionRequests += 1;
+  };
+  const server = createServer(createRequestListener(() => current, settings.user.sub, countRequest));
   const port = await listen(server, settings.port);
   const origin = `http://${HOST}:${port}`;
   let issuer: string;
@@ -736,6 +780,11 @@ export async function startDemoAuthorizationServer(opts: DemoAuthorizationServer
     issuer,
     baseUrl,
     jwksUri: `${baseUrl}${ROUTES.jwks}`,
+    introspectionEndpoint: `${baseUrl}${ROUTES.introspection}`,
+    revocationEndpoint: `${baseUrl}${ROUTES.revocation}`,
+    get introspectionRequests() {
+      return introspectionRequests;
+    },
     async rotateSigningKey() {
       keys = [await createSigningKey(settings.signingAlg), ...keys];
       installProvider();

@@ -117,6 +117,15 @@ export const ERROR_TABLE = {
     jsonRpcCode: -32603,
     message: 'The authorization server refused the credential for the upstream MCP server',
   },
+  // An opaque token could not be checked: the issuer's introspection endpoint is unreachable,
+  // timed out, answered 5xx or refused the gateway's client credentials. Fail closed: the token is
+  // neither accepted nor called invalid (a 401 would make clients throw away a good token).
+  introspection_unavailable: {
+    status: 503,
+    challenge: false,
+    jsonRpcCode: -32603,
+    message: 'The access token cannot be verified right now',
+  },
   service_unavailable: {
     status: 503,
     challenge: false,

@@ -33,6 +33,7 @@ export type GatewayErrorCode =
   | 'upstream_auth_failed'
   | 'upstream_credential_unavailable'
   | 'upstream_credential_refused'
+  | 'introspection_unavailable'
   | 'service_unavailable'
   | 'internal';
 
@@ -48,7 +49,11 @@ export type TokenRejectionReason =
   | 'wrong_issuer'
   | 'wrong_audience'
   | 'wrong_type'
-  | 'missing_claim';
+  | 'missing_claim'
+  /** RFC 7662 introspection answered `active: false` (revoked, expired, unknown to the issuer). */
+  | 'inactive'
+  /** An opaque credential that matches no API key (and no issuer could be asked about it). */
+  | 'unknown_api_key';
 
 export interface GatewayErrorOptions {
   /** Client-safe description; defaults to the table's message. Never put request data here. */

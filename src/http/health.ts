@@ -1,12 +1,12 @@
-import type { IssuerKeys, IssuerKeysState } from '../auth/index.js';
+import type { IssuerState, IssuerStatus } from '../auth/index.js';
 import type { PolicyStatus } from '../policy/index.js';
 import type { UpstreamAuth } from '../upstream-auth/index.js';
 
-/** What `/readyz` reports: ready when every issuer's keys were fetched once and we are not draining. */
+/** What `/readyz` reports: ready when every issuer's keys were fetched once (and its introspection endpoint answered) and we are not draining. */
 export interface Readiness {
   ready: boolean;
   draining: boolean;
-  authorizationServers: Record<string, IssuerKeysState>;
+  authorizationServers: Record<string, IssuerState>;
   /** The policy in force; `lastError` shows a rejected edit (the previous policy stays in force). */
   policy: PolicyStatus;
   /** The upstream credential: ready once the authorization server issuing it answered (client credentials, token exchange). */
@@ -14,7 +14,7 @@ export interface Readiness {
 }
 
 export interface ReadinessSource {
-  issuers: readonly IssuerKeys[];
+  issuers: readonly IssuerStatus[];
   isDraining: () => boolean;
   policyStatus: () => PolicyStatus;
   upstreamAuth?: Pick<UpstreamAuth, 'state'>;

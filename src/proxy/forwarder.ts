@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import type { Transform } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import type { UpstreamConfig } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
 import type { PreparedUpstreamAuth, UpstreamAuth, UpstreamCaller } from '../upstream-auth/index.js';
 import { buildClientHeaders, buildUpstreamHeaders } from './forward-headers.js';
+import { pump } from './pump.js';
 import { classifyUpstreamError, isAbort } from './upstream-error.js';
 
 /** What happened to a forwarded request, for audit and metrics. */
@@ -63,14 +63,15 @@ const NO_AUTH: PreparedUpstreamAuth = { headers: {} };
 
 /**
  * The forwarding step, on an undici keep-alive pool (chosen over
- * http-proxy-middleware by measurement: docs/decisions/0001-forwarding-with-undici.md).
+ * http-proxy-middleware by measurement: docs/decisions/0001-forwarding-engine.md).
  */
 export function createForwarder(options: ForwarderOptions): Forwarder {
   const upstreamUrl = new URL(options.upstream.url);
   const publicUrl = new URL(options.publicUrl);
   const tls = options.upstream.tls;
   const pool = new Pool(upstreamUrl.origin, {
-    connections: options.upstream.maxConnections,
+    // No cap by default: an SSE stream holds its connection for as long as it is open.
+    connections: options.upstream.maxConnections ?? null,
     connect: {
       timeout: options.upstream.connectTimeoutMs,
       // Mutual TLS towards the upstream, and the CA its certificate is checked against.
@@ -153,7 +154,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     if (isEventStream(headers)) outgoing.flushHeaders();
 
     try {
-      await pipeline([response.body, ...transforms, outgoing] as NodeJS.ReadWriteStream[]);
+      await pump([response.body, ...transforms, outgoing]);
       return { status: response.statusCode, upstreamHeadersMs, endedBy: 'complete', credentialRenewed };
     } catch {
       // Client gone or upstream reset mid-stream: the status line is already

@@ -5,7 +5,6 @@ export type {
   ServiceIdentity,
   UpstreamCaller,
 } from './service-credential.js';
-export { createClientAuthentication, type ApplyClientAuthentication, type ClientAuthenticationMethod } from './client-authentication.js';
 export { TokenEndpointError, type IssuedToken } from './token-endpoint.js';
 export { TokenSlot } from './token-slot.js';
 export {

@@ -1,7 +1,15 @@
 import { decodeJwt } from 'jose';
-import { loadIssuerMetadata, MetadataDiscoveryError, type FetchLike, type IssuerMetadata } from '../auth/index.js';
+import {
+  createClientAuthentication,
+  describeFetchError,
+  loadIssuerMetadata,
+  MetadataDiscoveryError,
+  type ApplyClientAuthentication,
+  type ClientAuthenticationMethod,
+  type FetchLike,
+  type IssuerMetadata,
+} from '../auth/index.js';
 import { loadSigningKey, type SigningAlgorithm } from '../keys/index.js';
-import { createClientAuthentication, type ApplyClientAuthentication, type ClientAuthenticationMethod } from './client-authentication.js';
 
 /** A token the authorization server issued to the gateway. The value never leaves for anywhere but the upstream. */
 export interface IssuedToken {
@@ -235,10 +243,4 @@ function configKeyFor(oauthError: string): string | undefined {
 /** An AS-written description goes into operator logs: keep it short and strip anything token-shaped. */
 function sanitize(description: string): string {
   return description.replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, '[jwt]').slice(0, 200);
-}
-
-function describeFetchError(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  if ((error as Error).name === 'TimeoutError') return 'timeout';
-  return cause?.code ?? cause?.message ?? (error as Error).message;
 }

@@ -5,7 +5,9 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { startDemoAuthorizationServer } from '../../src/demo/authorization-server.js';
 
 const ENTRY = new URL('../../src/cli/run.ts', import.meta.url).pathname;
@@ -121,5 +123,33 @@ upstream:
     expect(none.stderr).toContain('--config');
     const unknown = await run(['frobnicate', '--config', 'x']);
     expect(unknown.code).toBe(2);
+  });
+
+  it('apikey generate: prints a new key once and a config entry holding only its hash, valid for validate', async () => {
+    const { code, stdout } = await run(['apikey', 'generate', '--name', 'ci-bot', '--scope', 'tickets:read', '--scope', 'tickets:write']);
+    expect(code).toBe(0);
+    const key = /^\s+(mgw_[A-Za-z0-9_-]{43})$/m.exec(stdout)?.[1];
+    expect(key).toBeDefined();
+    const entry = stdout.slice(stdout.indexOf('  - name:'));
+    expect(entry).not.toContain(key);
+    const [parsed] = parse(entry) as Array<{ name: string; hash: string; scopes: string[] }>;
+    expect(parsed).toEqual({ name: 'ci-bot', hash: `sha256:${createHash('sha256').update(key!).digest('base64url')}`, scopes: ['tickets:read', 'tickets:write'] });
+    // The entry goes into a config as printed.
+    const valid = await run(['validate', '--config', writeConfig(`${GOOD}apiKeys:\n${entry}`)], { UPSTREAM_KEY: SECRET });
+    expect(valid.code).toBe(0);
+    expect(valid.stdout).toContain('api keys:   ci-bot');
+    expect(valid.stdout).not.toContain(parsed!.hash);
+    // A second run makes another key.
+    expect((await run(['apikey', 'generate', '--name', 'ci-bot'])).stdout).not.toContain(key);
+  });
+
+  it('apikey: a missing or invalid --name, or no subcommand, is a usage error (2)', async () => {
+    expect((await run(['apikey', 'generate'])).code).toBe(2);
+    const bad = await run(['apikey', 'generate', '--name', 'ci bot']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--name: expected a name');
+    expect(bad.stdout).toBe('');
+    expect((await run(['apikey'])).code).toBe(2);
+    expect((await run(['apikey', '--help'])).stdout).toContain('Usage: mcp-auth-gateway apikey generate');
   });
 });

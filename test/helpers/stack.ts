@@ -25,6 +25,9 @@ export interface StackUrls {
   gatewayOrigin: string;
 }
 
+/** The stack's base config: it always lists the demo AS in `authorizationServers`. */
+export type StackConfigInput = GatewayConfigInput & { authorizationServers: NonNullable<GatewayConfigInput['authorizationServers']> };
+
 export interface StackOptions {
   scopes?: string[];
   as?: Partial<DemoAuthorizationServerOptions> | ((urls: StackUrls) => Partial<DemoAuthorizationServerOptions>);
@@ -32,7 +35,7 @@ export interface StackOptions {
   /** A policy directory (default: none, every valid token may call everything). */
   policyDirectory?: string;
   /** Changes to the gateway config after the defaults are filled in. */
-  config?: (config: GatewayConfigInput, parts: StackUrls & { as: DemoAuthorizationServer; upstream: DemoUpstream }) => GatewayConfigInput;
+  config?: (config: StackConfigInput, parts: StackUrls & { as: DemoAuthorizationServer; upstream: DemoUpstream }) => GatewayConfigInput;
 }
 
 export interface Stack {
@@ -69,7 +72,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     requiredCredential: { header: 'x-api-key', value: SERVICE_KEY },
     ...(typeof options.upstream === 'function' ? options.upstream({ ...urls, as }) : options.upstream),
   });
-  const baseConfig: GatewayConfigInput = {
+  const baseConfig: StackConfigInput = {
     listen: { host: '127.0.0.1', port },
     resource: { url: mcpUrl, name: 'Test tickets', ...(options.policyDirectory ? {} : { challengeScopes: ['tickets:read'] }) },
     authorizationServers: [{ issuer: as.issuer, jwksCooldownSeconds: 1 }],

@@ -27,7 +27,8 @@ beforeAll(async () => {
         payload.azp = payload.client_id;
         delete payload.client_id;
         payload.aud = [payload.aud, `${String(payload.iss)}userinfo`];
-        payload.permissions = String(payload.scope).split(' ');
+        // RBAC: everything the user may do in the API, beyond what this client asked for.
+        payload.permissions = [...String(payload.scope).split(' '), 'tickets:export'];
       },
     }),
     config: (base, { as }) =>
@@ -83,5 +84,24 @@ describe('Auth0 recipe', () => {
     });
     const gateway = await createGateway(withoutSlash, { logger: silentLogger, auditSink: { type: 'stream', write: () => undefined } });
     await expect(gateway.verifier.verify(accessToken)).rejects.toMatchObject({ code: 'token_invalid', tokenRejection: 'wrong_issuer' });
+  });
+
+  it('reads RBAC permissions as scopes only with claimMapping.additionalScopes: [permissions]', async () => {
+    const { accessToken } = await stack.as.obtainUserToken({ resource: stack.mcpUrl, scope: 'openid tickets:read' });
+    expect((await stack.gateway.verifier.verify(accessToken)).scopes.has('tickets:export')).toBe(false);
+    const server = stack.config.authorizationServers[0]!;
+    const withPermissions = validateConfig({
+      resource: { url: stack.mcpUrl },
+      authorizationServers: [{ issuer: server.issuer, algorithms: server.algorithms, claimMapping: { additionalScopes: ['permissions'] } }],
+      upstream: { url: 'http://127.0.0.1:9/mcp' },
+    });
+    const gateway = await createGateway(withPermissions, { logger: silentLogger, auditSink: { type: 'stream', write: () => undefined } });
+    gateway.verifier.start();
+    try {
+      await gateway.verifier.issuers[0]!.whenReady();
+      expect([...(await gateway.verifier.verify(accessToken)).scopes].sort()).toEqual(['tickets:export', 'tickets:read']);
+    } finally {
+      gateway.verifier.stop();
+    }
   });
 });

@@ -1,11 +1,17 @@
 /**
  * docs/idp/entra-id.md: Entra-shaped v2.0 tokens (issuer /<tenant>/v2.0, aud = the API's client
  * id, scp string, azp) and v1.0 tokens (issuer https://sts.windows.net/<tenant>/, aud = App ID
- * URI, appid) pass with the matching recipe config; each is refused by the other config, and a
- * token for another app is refused.
+ * URI, appid) pass with the matching recipe config, the client id read from azp or appid and the
+ * app roles counted as scopes; each is refused by the other config, and a
+ * token for another app is refused. With claimMapping.scopePrefix the recipe's policy decides on
+ * qualified scopes and a step-up challenge names them in the form Entra understands.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callGateway, decideToolCall, originOf, recipeConfig } from '../helpers/idp-recipe.js';
+import { validateConfig } from '../../src/config/index.js';
+import { createGateway } from '../../src/gateway.js';
+import { silentLogger } from '../../src/log/index.js';
+import { explainDecision, parsePolicyFiles, parseRequestInput } from '../../src/policy/index.js';
+import { callGateway, decideToolCall, originOf, readRecipePolicy, recipeConfig } from '../helpers/idp-recipe.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 const TENANT = '11111111-2222-3333-4444-555555555555';
@@ -20,6 +26,7 @@ function entraShape(version: '1.0' | '2.0') {
     payload.tid = TENANT;
     payload.oid = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
     payload.ver = version;
+    payload.roles = ['Tickets.Admin'];
     delete payload.scope;
     delete payload.client_id;
   };
@@ -68,8 +75,9 @@ describe('Entra ID recipe, v2.0 tokens', () => {
     expect(payloadOf(token)).toMatchObject({ aud: API_CLIENT_ID, scp: 'tickets.read', ver: '2.0', iss: v2.as.issuer });
     expect(await callGateway(v2.mcpUrl, token)).toEqual({ status: 200 });
     const principal = await v2.gateway.verifier.verify(token);
-    expect([...principal.scopes]).toEqual(['tickets.read']);
-    expect(principal.clientId).toEqual(expect.any(String));
+    // scp, plus the app roles (claimMapping.additionalScopes: [roles]).
+    expect([...principal.scopes].sort()).toEqual(['Tickets.Admin', 'tickets.read']);
+    expect(principal.clientId).toBe(payloadOf(token).azp);
   });
 
   it('policies see the unqualified scope; a step-up challenge would name it unqualified too', async () => {
@@ -96,10 +104,43 @@ describe('Entra ID recipe, v1.0 tokens', () => {
     const token = await v1.obtainToken('tickets.read');
     expect(payloadOf(token)).toMatchObject({ iss: `https://sts.windows.net/${TENANT}/`, aud: `api://${API_CLIENT_ID}`, ver: '1.0' });
     expect(await callGateway(v1.mcpUrl, token)).toEqual({ status: 200 });
+    // The client is named by appid in v1.0 (claimMapping.clientId: [appid]).
+    const principal = await v1.gateway.verifier.verify(token);
+    expect(principal.clientId).toEqual(expect.any(String));
+    expect(principal.clientId).toBe(payloadOf(token).appid);
+    expect(principal.scopes.has('Tickets.Admin')).toBe(true);
   });
 
   it('refuses a v2.0 token', async () => {
     const token = await v2.obtainToken('tickets.read');
     expect(await callGateway(v1.mcpUrl, token)).toEqual({ status: 401, error: 'invalid_token' });
+  });
+});
+
+describe('Entra ID recipe, v2.0 tokens with qualified scopes (claimMapping.scopePrefix)', () => {
+  it('sees api://<client-id>/tickets.read, and a step-up challenge names qualified scopes', async () => {
+    const base = { resource: { url: v2.mcpUrl }, authorizationServers: [], upstream: { url: 'http://127.0.0.1:9/mcp' } };
+    const config = validateConfig(
+      recipeConfig({ doc: 'entra-id.md', name: 'entra-v2-qualified', hosts: { 'https://login.microsoftonline.com': originOf(v2.as) } })(base, v2.as),
+    );
+    const gateway = await createGateway(config, { logger: silentLogger, auditSink: { type: 'stream', write: () => undefined } });
+    gateway.verifier.start();
+    try {
+      await gateway.verifier.issuers[0]!.whenReady();
+      const principal = await gateway.verifier.verify(await v2.obtainToken('tickets.read'));
+      const qualified = `api://${API_CLIENT_ID}/tickets.read`;
+      expect([...principal.scopes].sort()).toEqual(['Tickets.Admin', qualified]);
+
+      const { policy } = parsePolicyFiles([{ file: 'entra.yaml', text: readRecipePolicy('entra-id.md', 'entra-v2-qualified') }]);
+      const decide = (tool: string, caller = principal) =>
+        explainDecision(policy, caller, parseRequestInput({ method: 'tools/call', params: { name: tool } }), { resourceMetadataUrl: 'https://mcp.example.com/prm' });
+      expect(decide('list_tickets').effect).toBe('allow');
+      // The app role satisfies create_ticket; without it, the step-up names the qualified scopes.
+      expect(decide('create_ticket').effect).toBe('allow');
+      const userOnly = { ...principal, scopes: new Set([qualified]) };
+      expect(decide('create_ticket', userOnly).response?.wwwAuthenticate).toContain(`scope="${qualified} api://${API_CLIENT_ID}/tickets.write"`);
+    } finally {
+      gateway.verifier.stop();
+    }
   });
 });

@@ -2,7 +2,8 @@
  * docs/idp/google.md: Google-shaped ID tokens (iss https://accounts.google.com, aud = the
  * requested audience, typ JWT, email, azp, no scope) pass with the recipe's config and policy.
  * Near misses: the scheme-less issuer form, an ID token for another audience, an opaque access
- * token, and a valid ID token of a Google account the policy does not name.
+ * token (Google has no RFC 7662 endpoint, so no introspection can vouch for it), and a valid ID
+ * token of a Google account the policy does not name.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,7 +79,7 @@ describe('Google recipe (ID tokens)', () => {
     expect(record?.decision).toMatchObject({ effect: 'deny', reason: 'claim_condition', rules: [expect.objectContaining({ id: 'google-callers' })] });
   });
 
-  it('refuses an opaque Google access token (introspection is not available yet)', async () => {
+  it('refuses an opaque Google access token (Google offers no RFC 7662 introspection)', async () => {
     const opaque = `ya29.${randomBytes(60).toString('base64url')}`;
     expect(await callGateway(stack.mcpUrl, opaque)).toEqual({ status: 401, error: 'invalid_token' });
   });

@@ -41,7 +41,9 @@ describe('Okta recipe', () => {
     expect(await callGateway(stack.mcpUrl, token)).toEqual({ status: 200 });
     const principal = await stack.gateway.verifier.verify(token);
     expect([...principal.scopes].sort()).toEqual(['tickets:read', 'tickets:write']);
+    // claimMapping.clientId: [cid] in the recipe.
     expect(principal.claims.cid).toEqual(expect.any(String));
+    expect(principal.clientId).toBe(principal.claims.cid);
   });
 
   it('lets a policy decide on the scp array, and on cid with a claim condition', async () => {

@@ -15,7 +15,8 @@ const stateless = { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'ping' }
 const pem = (key: ReturnType<typeof generateKeyPairSync>['privateKey']) => key.export({ format: 'pem', type: 'pkcs8' }).toString();
 const keyA = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
 const keyB = generateKeyPairSync('ed25519').privateKey;
-const ROTATION_DELAY_MS = 1500;
+// Long enough that the tests before the rotation finish first even on a loaded machine.
+const ROTATION_DELAY_MS = 5000;
 
 let stack: Stack;
 let rotatesAt: number;

@@ -26,14 +26,17 @@ export function createAuthenticate(verifier: TokenVerifier): MiddlewareHandler<G
     }
     const token = extractBearerToken(header);
     const observation = c.get('observation');
+    let principal;
     try {
-      c.set('principal', await observation.trace.span('mcp.authenticate', () => verifier.verify(token)));
+      principal = await observation.trace.span('mcp.authenticate', () => verifier.verify(token));
     } catch (error) {
       // The audit record may correlate refused tokens by fingerprint; the token itself goes nowhere.
       observation.refusedTokenFingerprint = hashToken(token).slice(0, 12);
       throw error;
     }
-    c.set('subjectToken', new SubjectToken(token));
+    c.set('principal', principal);
+    // An API key is never a subject token: it must not leave the gateway, not even for token exchange.
+    if (principal.authenticationMethod !== 'api_key') c.set('subjectToken', new SubjectToken(token));
     await next();
   };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { SigningKey } from '../keys/index.js';
 
-/** How the gateway proves its client identity at a token endpoint. */
+/** How the gateway proves its client identity to an authorization server (token and introspection endpoints). */
 export type ClientAuthenticationMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 
 /** Adds client authentication to one token request (headers and form are mutated). */
