@@ -1,3 +1,4 @@
+import type { JWTVerifyGetKey } from 'jose';
 import type { AuthorizationServerConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { createAudienceMatcher } from './audience.js';
@@ -6,7 +7,6 @@ import { IntrospectionClient } from './introspection-client.js';
 import { createIntrospectionVerification, type IntrospectionVerification } from './introspection-verification.js';
 import type { IssuerKeys } from './issuer-keys.js';
 import type { FetchLike } from './issuer-metadata.js';
-import type { JWTVerifyGetKey } from 'jose';
 import { createJwtVerification, createLocalJwtVerification } from './jwt-verification.js';
 import { buildPrincipal, type Principal } from './principal.js';
 

@@ -45,26 +45,7 @@ export function createJwtVerification(
   // HS* tokens are checked with the shared secret, everything else with the JWKS;
   // the algorithm allow-list decides which of the two a token may use at all.
   const getKey: JWTVerifyGetKey = (header, token) => (secret && header.alg?.startsWith('HS') ? secret : keys.getKey(header, token));
-  const verifyOptions: Parameters<typeof jwtVerify>[2] = {
-    issuer: server.issuer,
-    algorithms: [...server.algorithms],
-    clockTolerance: server.clockToleranceSeconds,
-    requiredClaims: ['exp', 'iss', 'aud'],
-    ...(server.requireAccessTokenType ? { typ: 'at+jwt' } : {}),
-  };
-  return {
-    keys,
-    async verify(token) {
-      let payload: JWTPayload;
-      try {
-        ({ payload } = await jwtVerify(token, getKey, { ...verifyOptions, currentDate: new Date(deps.now()) }));
-      } catch (error) {
-        throw toRejection(error);
-      }
-      if (!acceptsAudience(payload.aud)) throw rejectToken('wrong_audience', 'token aud does not name this resource');
-      return payload;
-    },
-  };
+  return { keys, verify: createJwtCheck({ ...server, getKey }, acceptsAudience, deps.now) };
 }
 
 /**
@@ -72,10 +53,23 @@ export function createJwtVerification(
  * to fetch, so no IssuerKeys.
  */
 export function createLocalJwtVerification(
-  options: { issuer: string; getKey: JWTVerifyGetKey; algorithms: readonly string[]; clockToleranceSeconds: number; requireAccessTokenType: boolean },
+  options: JwtCheckOptions,
   acceptsAudience: (aud: unknown) => boolean,
   now: () => number,
 ): Pick<JwtVerification, 'verify'> {
+  return { verify: createJwtCheck(options, acceptsAudience, now) };
+}
+
+interface JwtCheckOptions {
+  issuer: string;
+  getKey: JWTVerifyGetKey;
+  algorithms: readonly string[];
+  clockToleranceSeconds: number;
+  requireAccessTokenType: boolean;
+}
+
+/** Signature, `iss`, `exp`/`nbf`, algorithm, `typ` and audience, with the verify options built once. */
+function createJwtCheck(options: JwtCheckOptions, acceptsAudience: (aud: unknown) => boolean, now: () => number): JwtVerification['verify'] {
   const verifyOptions: Parameters<typeof jwtVerify>[2] = {
     issuer: options.issuer,
     algorithms: [...options.algorithms],
@@ -83,17 +77,15 @@ export function createLocalJwtVerification(
     requiredClaims: ['exp', 'iss', 'aud'],
     ...(options.requireAccessTokenType ? { typ: 'at+jwt' } : {}),
   };
-  return {
-    async verify(token) {
-      let payload: JWTPayload;
-      try {
-        ({ payload } = await jwtVerify(token, options.getKey, { ...verifyOptions, currentDate: new Date(now()) }));
-      } catch (error) {
-        throw toRejection(error);
-      }
-      if (!acceptsAudience(payload.aud)) throw rejectToken('wrong_audience', 'token aud does not name this resource');
-      return payload;
-    },
+  return async function verifyJwt(token) {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, options.getKey, { ...verifyOptions, currentDate: new Date(now()) }));
+    } catch (error) {
+      throw toRejection(error);
+    }
+    if (!acceptsAudience(payload.aud)) throw rejectToken('wrong_audience', 'token aud does not name this resource');
+    return payload;
   };
 }
 

@@ -7,11 +7,11 @@ import { API_KEY_PREFIX, createApiKeyVerifier } from './api-keys.js';
 import { isIntrospectionUnavailable } from './introspection-verification.js';
 import type { FetchLike } from './issuer-metadata.js';
 import { createIssuerVerifier, createLocalIssuerVerifier, type IssuerStatus, type IssuerVerifier, type LocalIssuer, type VerifiedToken } from './issuer-verifier.js';
-
-export type { LocalIssuer } from './issuer-verifier.js';
 import { rejectToken } from './token-rejection.js';
 import type { Principal } from './principal.js';
 import { TokenCache } from './token-cache.js';
+
+export type { LocalIssuer } from './issuer-verifier.js';
 
 export interface TokenVerifier {
   /** @throws GatewayError `token_invalid` with a `tokenRejection` reason, or `introspection_unavailable` */

@@ -1,9 +1,8 @@
 import type { Hono } from 'hono';
 import type { FetchLike, IssuerKeys, LocalIssuer } from '../auth/index.js';
-import { ConfigError, facadeIssuer, type GatewayConfig } from '../config/index.js';
+import { facadeIssuer, type GatewayConfig } from '../config/index.js';
 import type { GatewayEnv } from '../http/index.js';
-import { createKeyRing } from '../identity/index.js';
-import { loadSigningKey } from '../keys/index.js';
+import { loadKeyRing } from '../identity/index.js';
 import type { Logger } from '../log/index.js';
 import { createAccessTokenSigner, createLocalKeyResolver } from './access-tokens.js';
 import { createAddressLimiter } from './address-limit.js';
@@ -71,18 +70,8 @@ export async function createAuthorizationServer(config: GatewayConfig, deps: Aut
   const now = deps.now ?? Date.now;
   const endpoints = buildFacadeEndpoints(issuer);
 
-  const signingKeys = facade.signingKeys.map((key) => ({
-    key: loadSigningKey(key.privateKey, { kid: key.kid, algorithm: key.algorithm }),
-    activeFromMs: key.activeFrom ? Date.parse(key.activeFrom) : Number.NEGATIVE_INFINITY,
-  }));
-  const keyRing = createKeyRing(signingKeys, { retiredPublishMs: facade.retiredKeyPublishSeconds * 1000, now });
-  try {
-    keyRing.signingKey();
-  } catch (error) {
-    // At start-up, not at the first login.
-    throw new ConfigError([{ path: 'authorizationServer.signingKeys', message: (error as Error).message }]);
-  }
-  const algorithms = [...new Set(signingKeys.map(({ key }) => key.algorithm))];
+  const keyRing = loadKeyRing(facade.signingKeys, { retiredPublishMs: facade.retiredKeyPublishSeconds * 1000, now, configPath: 'authorizationServer.signingKeys' });
+  const algorithms = [...new Set(keyRing.keys.map((key) => key.algorithm))];
 
   const cimd = facade.clientIdMetadataDocuments;
   if (cimd.insecureTestingLoopback) {

@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { hashToken } from '../auth/index.js';
 
 /**
  * Random values and comparisons for the facade's secrets (codes, refresh tokens, state, CSRF
@@ -11,10 +12,8 @@ export function randomSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** SHA-256, base64url: how secrets are stored and looked up. */
-export function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
-}
+/** SHA-256, base64url (the gateway's token hash): how secrets are stored and looked up, and PKCE S256. */
+export const sha256 = hashToken;
 
 /** Constant-time string comparison (length differences return false without comparing). */
 export function safeEqual(a: string, b: string): boolean {

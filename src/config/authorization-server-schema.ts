@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { describeKeyProblem, SIGNING_ALGORITHMS } from '../keys/index.js';
-import { CLIENT_AUTHENTICATION_METHODS } from './credential-schema.js';
+import { SIGNING_ALGORITHMS } from '../keys/index.js';
+import { checkClientAuthentication, CLIENT_AUTHENTICATION_METHODS } from './credential-schema.js';
 import { identityKeySchema } from './identity-schema.js';
 import { httpUrl, scopeToken, secret } from './schema-primitives.js';
 
@@ -59,17 +59,7 @@ export const identityProviderSchema = z
   })
   .superRefine((provider, ctx) => {
     if (!provider.scopes.includes('openid')) ctx.addIssue({ code: 'custom', path: ['scopes'], message: 'must include openid (the login is OpenID Connect)' });
-    const usesSecret = provider.clientAuthentication !== 'private_key_jwt';
-    if (usesSecret && !provider.clientSecret) {
-      ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: `required for clientAuthentication ${provider.clientAuthentication}` });
-    }
-    if (!usesSecret && !provider.privateKey) ctx.addIssue({ code: 'custom', path: ['privateKey'], message: 'required for clientAuthentication private_key_jwt' });
-    if (usesSecret && provider.privateKey) ctx.addIssue({ code: 'custom', path: ['privateKey'], message: 'only used with clientAuthentication private_key_jwt' });
-    if (!usesSecret && provider.clientSecret) ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'not used with clientAuthentication private_key_jwt; remove it' });
-    if (provider.privateKey) {
-      const problem = describeKeyProblem(provider.privateKey, provider.signingAlgorithm);
-      if (problem) ctx.addIssue({ code: 'custom', path: ['privateKey'], message: problem });
-    }
+    checkClientAuthentication(provider, ctx);
     provider.claims.forEach((claim, index) => {
       if (RESERVED_TOKEN_CLAIMS.has(claim)) {
         ctx.addIssue({ code: 'custom', path: ['claims', index], message: `${claim} is set by the gateway itself and cannot be copied from the identity provider` });

@@ -1,6 +1,6 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { z } from 'zod';
-import { describeKeyProblem, SIGNING_ALGORITHMS } from '../keys/index.js';
+import { describeKeyProblem, SIGNING_ALGORITHMS, type SigningAlgorithm } from '../keys/index.js';
 import { headerName, httpUrl, scopeToken, secret } from './schema-primitives.js';
 
 /**
@@ -19,6 +19,33 @@ export const staticCredentialSchema = z
   .describe('A fixed header, e.g. an API key.');
 
 export const CLIENT_AUTHENTICATION_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+
+/**
+ * The gateway as an OAuth client (towards the upstream's AS, or the facade's identity provider):
+ * a secret for the secret methods, a usable private key for private_key_jwt, never both.
+ */
+export function checkClientAuthentication(
+  client: { clientAuthentication: (typeof CLIENT_AUTHENTICATION_METHODS)[number]; clientSecret?: string | undefined; privateKey?: string | undefined; signingAlgorithm?: SigningAlgorithm | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  const usesSecret = client.clientAuthentication !== 'private_key_jwt';
+  if (usesSecret && !client.clientSecret) {
+    ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: `required for clientAuthentication ${client.clientAuthentication}` });
+  }
+  if (usesSecret && client.privateKey) {
+    ctx.addIssue({ code: 'custom', path: ['privateKey'], message: 'only used with clientAuthentication private_key_jwt' });
+  }
+  if (!usesSecret && client.clientSecret) {
+    ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'not used with clientAuthentication private_key_jwt; remove it' });
+  }
+  if (!usesSecret && !client.privateKey) {
+    ctx.addIssue({ code: 'custom', path: ['privateKey'], message: 'required for clientAuthentication private_key_jwt' });
+  }
+  if (client.privateKey) {
+    const problem = describeKeyProblem(client.privateKey, client.signingAlgorithm);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['privateKey'], message: problem });
+  }
+}
 
 /** Fields shared by the two kinds that ask an authorization server's token endpoint. */
 const tokenEndpointFields = {
@@ -103,23 +130,7 @@ export const upstreamCredentialSchema = z
     if (!credential.issuer && !credential.tokenEndpoint) {
       ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'set issuer (token endpoint discovered) or tokenEndpoint' });
     }
-    const usesSecret = credential.clientAuthentication !== 'private_key_jwt';
-    if (usesSecret && !credential.clientSecret) {
-      ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: `required for clientAuthentication ${credential.clientAuthentication}` });
-    }
-    if (usesSecret && credential.privateKey) {
-      ctx.addIssue({ code: 'custom', path: ['privateKey'], message: 'only used with clientAuthentication private_key_jwt' });
-    }
-    if (!usesSecret && credential.clientSecret) {
-      ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'not used with clientAuthentication private_key_jwt; remove it' });
-    }
-    if (!usesSecret && !credential.privateKey) {
-      ctx.addIssue({ code: 'custom', path: ['privateKey'], message: 'required for clientAuthentication private_key_jwt' });
-    }
-    if (credential.privateKey) {
-      const problem = describeKeyProblem(credential.privateKey, credential.signingAlgorithm);
-      if (problem) ctx.addIssue({ code: 'custom', path: ['privateKey'], message: problem });
-    }
+    checkClientAuthentication(credential, ctx);
     if (credential.type === 'token_exchange' && !credential.audience && !credential.resource) {
       ctx.addIssue({ code: 'custom', path: ['resource'], message: 'token exchange needs a target: set resource (usually upstream.url) or audience' });
     }

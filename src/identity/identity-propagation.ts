@@ -3,7 +3,7 @@ import { ConfigError, identityHeaderNames, type IdentityConfig } from '../config
 import { loadSigningKey } from '../keys/index.js';
 import { compileClaimTemplate, type ClaimTemplate } from './claim-template.js';
 import { createIdentityJwtSigner } from './identity-jwt.js';
-import { createKeyRing, type KeyRing } from './key-ring.js';
+import { loadKeyRing, type KeyRing } from './key-ring.js';
 
 /** Where the gateway serves the public keys of its identity JWTs (RFC 8414-style well-known name). */
 export const IDENTITY_JWKS_PATH = '/.well-known/jwks.json';
@@ -37,20 +37,8 @@ export function createIdentityPropagation(config: IdentityConfig, options: Ident
   ]);
   const jwtConfig = config.jwt;
   const keyRing = jwtConfig
-    ? createKeyRing(
-        jwtConfig.keys.map((key) => ({
-          key: loadSigningKey(key.privateKey, { kid: key.kid, algorithm: key.algorithm }),
-          activeFromMs: key.activeFrom ? Date.parse(key.activeFrom) : Number.NEGATIVE_INFINITY,
-        })),
-        { retiredPublishMs: jwtConfig.retiredKeyPublishSeconds * 1000, now },
-      )
+    ? loadKeyRing(jwtConfig.keys, { retiredPublishMs: jwtConfig.retiredKeyPublishSeconds * 1000, now, configPath: 'identity.jwt.keys' })
     : undefined;
-  try {
-    keyRing?.signingKey();
-  } catch (error) {
-    // At start-up, not at the first request.
-    throw new ConfigError([{ path: 'identity.jwt.keys', message: (error as Error).message }]);
-  }
   const signer =
     jwtConfig && keyRing
       ? createIdentityJwtSigner({

@@ -6,4 +6,4 @@ export {
   type IdentityPropagation,
   type IdentityPropagationOptions,
 } from './identity-propagation.js';
-export { createKeyRing, type KeyRing, type KeyRingEntry } from './key-ring.js';
+export { createKeyRing, loadKeyRing, type ConfiguredKey, type KeyRing, type KeyRingEntry } from './key-ring.js';

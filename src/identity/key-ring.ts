@@ -1,4 +1,5 @@
-import type { SigningKey } from '../keys/index.js';
+import { ConfigError } from '../config/index.js';
+import { loadSigningKey, type SigningAlgorithm, type SigningKey } from '../keys/index.js';
 
 /** A signing key and when it starts signing (ms since the epoch; -Infinity: from the start). */
 export interface KeyRingEntry {
@@ -9,6 +10,8 @@ export interface KeyRingEntry {
 export interface KeyRing {
   /** The key that signs now. @throws Error when no key is active yet. */
   signingKey(): SigningKey;
+  /** Every key of the ring, whatever its period (e.g. to list the algorithms a verifier must allow). */
+  readonly keys: readonly SigningKey[];
   /** The JWKS to publish now, and for how long it may be cached (until the next change, at most 5 minutes). */
   jwks(): { body: string; maxAgeSeconds: number };
 }
@@ -44,6 +47,7 @@ export function createKeyRing(entries: readonly KeyRingEntry[], { retiredPublish
   }
 
   return {
+    keys: ordered.map((entry) => entry.key),
     signingKey() {
       const entry = ordered[activeIndex(now())];
       if (!entry) throw new Error('no identity JWT key is active yet (every activeFrom is in the future)');
@@ -61,4 +65,34 @@ export function createKeyRing(entries: readonly KeyRingEntry[], { retiredPublish
       return { body: memo.body, maxAgeSeconds: Math.max(0, Math.min(MAX_JWKS_AGE_SECONDS, secondsToChange)) };
     },
   };
+}
+
+/** A signing key as configured (`identity.jwt.keys[]`, `authorizationServer.signingKeys[]`). */
+export interface ConfiguredKey {
+  privateKey: string;
+  kid?: string | undefined;
+  algorithm?: SigningAlgorithm | undefined;
+  /** ISO 8601; absent: active from the start. */
+  activeFrom?: string | undefined;
+}
+
+/**
+ * Loads configured keys into a ring and checks, at start-up rather than at the first signature,
+ * that one of them is active now.
+ * @throws ConfigError naming `configPath` when every key's activeFrom is in the future
+ */
+export function loadKeyRing(keys: readonly ConfiguredKey[], options: { retiredPublishMs: number; now?: () => number; configPath: string }): KeyRing {
+  const ring = createKeyRing(
+    keys.map((key) => ({
+      key: loadSigningKey(key.privateKey, { kid: key.kid, algorithm: key.algorithm }),
+      activeFromMs: key.activeFrom ? Date.parse(key.activeFrom) : Number.NEGATIVE_INFINITY,
+    })),
+    { retiredPublishMs: options.retiredPublishMs, ...(options.now ? { now: options.now } : {}) },
+  );
+  try {
+    ring.signingKey();
+  } catch (error) {
+    throw new ConfigError([{ path: options.configPath, message: (error as Error).message }]);
+  }
+  return ring;
 }
