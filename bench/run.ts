@@ -37,7 +37,7 @@ const USAGE = `npm run bench -- [options]
   --connections N         wrk connections (default 32)
   --rate N                fixed-rate latency, requests/s (default 300)
   --streams N             idle SSE streams held through the gateway (default 5000)
-  --hold S                seconds the streams are held (default 600, quick 15)
+  --hold S                seconds the streams are held (default 600, quick 10)
   --load-generator NAME   wrk (default; installed with apt when missing) or autocannon
   --server-cpus LIST      taskset CPU list for the servers (default 0)
   --client-cpus LIST      taskset CPU list for load generators and the harness (default 1)
@@ -94,7 +94,7 @@ function parseOptions(): { options: BenchOptions; loadGenerator: LoadGeneratorNa
       ratePayloads: quick ? ['json'] : ['json', 'sse'],
       firstEventCount: quick ? 100 : 500,
       streams: number(values.streams, 5000, 'streams'),
-      holdSeconds: number(values.hold, quick ? 15 : 600, 'hold'),
+      holdSeconds: number(values.hold, quick ? 10 : 600, 'hold'),
       rssSampleSeconds: quick ? 1 : 5,
       largeSeconds: quick ? 1 : 5,
       largeConnections: 8,
@@ -176,15 +176,16 @@ async function main(): Promise<number> {
     const upstream = await startBenchServer('upstream', pinning.server, 'fixtures/upstream.ts');
     servers.push(upstream);
     const upstreamUrl = `http://127.0.0.1:${upstream.ready}/mcp`;
-    const bare = await startBenchServer('bare proxy', pinning.server, 'fixtures/bare-proxy.ts', ['--upstream', upstreamUrl]);
-    servers.push(bare);
-    const reference = await startBenchServer('reference gateway', pinning.server, 'reference-gateway/server.ts', [
-      '--upstream', upstreamUrl, '--jwks', tokens.jwksUrl, '--issuer', tokens.issuer, '--audience', tokens.audience, '--audit', path.join(workDir, 'reference-audit.jsonl'),
-    ]);
-    servers.push(reference);
     const { configFile, auditFile } = writeGatewayConfig(workDir, { upstreamUrl, tokens });
-    const gateway = await startGateway(pinning.server, configFile);
-    servers.push(gateway);
+    // In parallel: start-up is measured on its own (scenario startup), not here.
+    const [bare, reference, gateway] = await Promise.all([
+      startBenchServer('bare proxy', pinning.server, 'fixtures/bare-proxy.ts', ['--upstream', upstreamUrl]),
+      startBenchServer('reference gateway', pinning.server, 'reference-gateway/server.ts', [
+        '--upstream', upstreamUrl, '--jwks', tokens.jwksUrl, '--issuer', tokens.issuer, '--audience', tokens.audience, '--audit', path.join(workDir, 'reference-audit.jsonl'),
+      ]),
+      startGateway(pinning.server, configFile),
+    ]);
+    servers.push(bare, reference, gateway);
 
     const urls: Record<TargetName, string> = {
       direct: upstreamUrl,
@@ -226,7 +227,11 @@ async function main(): Promise<number> {
     await run('latency', `fixed rate (${options.rate}/s, one connection)`, async () => void (results.fixedRate = await runFixedRate(ctx)));
     await run('first-event', 'SSE time to first event', async () => void (results.firstEvent = await runFirstEvent(ctx)));
     await run('large', 'large results', async () => void (results.large = await runLargeResults(ctx)));
-    await run('streams', `${options.streams} idle SSE streams`, async () => void (results.idleStreams = await runIdleStreams(ctx)));
+    await run('streams', `${options.streams} idle SSE streams`, async () => {
+      results.idleStreams = await runIdleStreams(ctx, 'gateway', options.holdSeconds);
+      // Baseline for the optimization work: what node and undici alone hold per stream (skipped in --quick).
+      if (!options.quick) results.idleStreamsBareProxy = await runIdleStreams(ctx, 'bare-proxy', Math.min(60, options.holdSeconds));
+    });
 
     let auditBytes = 0;
     try {

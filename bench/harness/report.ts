@@ -14,6 +14,8 @@ export interface BenchResults {
   fixedRate?: { summary: FixedRateSummary[] };
   firstEvent?: FirstEventResult;
   idleStreams?: IdleStreamsResult;
+  /** The same streams through the bare proxy (full runs): what node and undici cost per stream. */
+  idleStreamsBareProxy?: IdleStreamsResult;
   large?: LargeResultsResult;
   startup?: StartupResult;
   policy?: PolicyBenchResult;
@@ -127,9 +129,15 @@ export function formatReport(results: BenchResults, options: BenchOptions, heade
   }
   if (results.idleStreams) {
     const i = results.idleStreams;
-    lines.push(`### ${i.requested} idle SSE streams through the gateway, held ${i.holdSeconds} s`, '');
-    lines.push(`opened ${i.opened} in ${(i.openMs / 1000).toFixed(1)} s (statuses ${JSON.stringify(i.statuses)}), ${i.stillOpen} still open at the end, ${i.closedEarly} closed early.`);
-    lines.push(`gateway RSS: ${mb(i.rssBeforeBytes)} before, ${mb(i.rssStartBytes)} once open, peak ${mb(i.rssPeakBytes)} (${mb(i.rssPeakWithOpeningBytes)} while opening), end ${mb(i.rssEndBytes)}; slope ${ms(i.rssSlopeMbPerMinute)} MB/min.`, '');
+    lines.push(`### ${i.requested} idle SSE streams, held ${i.holdSeconds} s`, '');
+    for (const r of [results.idleStreams, results.idleStreamsBareProxy]) {
+      if (!r) continue;
+      lines.push(
+        `- ${r.target} (held ${r.holdSeconds} s): opened ${r.opened} in ${(r.openMs / 1000).toFixed(1)} s (statuses ${JSON.stringify(r.statuses)}), ${r.stillOpen} still open at the end, ${r.closedEarly} closed early; ` +
+          `RSS ${mb(r.rssBeforeBytes)} before, ${mb(r.rssStartBytes)} once open, peak ${mb(r.rssPeakBytes)} (${mb(r.rssPeakWithOpeningBytes)} while opening), end ${mb(r.rssEndBytes)}; slope ${ms(r.rssSlopeMbPerMinute)} MB/min.`,
+      );
+    }
+    lines.push('');
   }
   if (results.startup) lines.push('### Start-up', '', `spawn → "gateway listening" ${results.startup.listeningMs.toFixed(0)} ms, → /readyz 200 ${results.startup.readyMs.toFixed(0)} ms (median of ${results.startup.runs}; node's own start included).`, '');
   if (results.policy) {

@@ -20,6 +20,7 @@ export async function runFirstEvent(ctx: BenchContext): Promise<FirstEventResult
 }
 
 export interface IdleStreamsResult {
+  target: TargetName;
   requested: number;
   opened: number;
   stillOpen: number;
@@ -40,16 +41,17 @@ export interface IdleStreamsResult {
 }
 
 /**
- * Opens `streams` GET listen streams through the gateway, spread over the
- * 1,000 bench principals (5 each for 5,000 streams, within the default
- * per-principal stream cap of 16), holds them and samples the gateway's RSS.
+ * Opens `streams` GET listen streams through a proxy (the gateway; the bare
+ * proxy as a baseline), spread over the 1,000 bench principals (5 each for
+ * 5,000 streams, within the gateway's default per-principal stream cap of 16),
+ * holds them for `holdSeconds` and samples the proxy's RSS.
  */
-export async function runIdleStreams(ctx: BenchContext): Promise<IdleStreamsResult> {
+export async function runIdleStreams(ctx: BenchContext, target: TargetName, holdSeconds: number): Promise<IdleStreamsResult> {
   const { options } = ctx;
-  const pid = ctx.pids.gateway;
+  const pid = ctx.pids[target];
   const rssBeforeBytes = readRssBytes(pid);
   resetPeakRss(pid);
-  const spec = { kind: 'idle', url: ctx.urls.gateway, count: options.streams, concurrency: 100, holdSeconds: options.holdSeconds, tokenFile: ctx.tokenFiles.many };
+  const spec = { kind: 'idle', url: ctx.urls[target], count: options.streams, concurrency: 100, holdSeconds, tokenFile: ctx.tokenFiles.many };
   const client = await startProcess({
     name: 'stream client',
     cpus: ctx.pinning.client,
@@ -57,7 +59,7 @@ export async function runIdleStreams(ctx: BenchContext): Promise<IdleStreamsResu
     ready: (line, stream) => (stream === 'stdout' && line.startsWith('OPENED ') ? (JSON.parse(line.slice(7)) as { open: number; openMs: number }) : undefined),
     timeoutMs: 120_000,
   });
-  ctx.log(`  ${client.ready.open} of ${options.streams} streams open after ${(client.ready.openMs / 1000).toFixed(1)} s; holding for ${options.holdSeconds} s`);
+  ctx.log(`  ${target}: ${client.ready.open} of ${options.streams} streams open after ${(client.ready.openMs / 1000).toFixed(1)} s; holding for ${holdSeconds} s`);
   const samples: Array<{ seconds: number; rssBytes: number }> = [];
   const started = performance.now();
   const finished = new Promise<string>((resolve) => {
@@ -68,22 +70,25 @@ export async function runIdleStreams(ctx: BenchContext): Promise<IdleStreamsResu
   let done = false;
   void finished.then(() => (done = true));
   let nextLog = 0;
+  // At least ~10 samples over the hold, for the slope.
+  const sampleMs = Math.max(500, Math.min(options.rssSampleSeconds * 1000, (holdSeconds * 1000) / 10));
   while (!done) {
     const seconds = (performance.now() - started) / 1000;
     const rssBytes = readRssBytes(pid);
-    if (rssBytes !== undefined && seconds <= options.holdSeconds) samples.push({ seconds, rssBytes });
+    if (rssBytes !== undefined && seconds <= holdSeconds) samples.push({ seconds, rssBytes });
     if (seconds >= nextLog && rssBytes !== undefined) {
-      ctx.log(`  t=${seconds.toFixed(0).padStart(4)} s  gateway RSS ${(rssBytes / 2 ** 20).toFixed(1)} MB`);
-      nextLog += Math.max(10, options.holdSeconds / 10);
+      ctx.log(`  t=${seconds.toFixed(0).padStart(4)} s  ${target} RSS ${(rssBytes / 2 ** 20).toFixed(1)} MB`);
+      nextLog += Math.max(10, holdSeconds / 10);
     }
-    await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, options.rssSampleSeconds * 1000))]);
+    await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, sampleMs))]);
   }
   const rssPeakWithOpeningBytes = readPeakRssBytes(pid);
   const result = parseResultLine<Pick<IdleStreamsResult, 'requested' | 'opened' | 'stillOpen' | 'closedEarly' | 'statuses' | 'openMs'>>(await finished);
   const rss = samples.map((s) => s.rssBytes);
   const out: IdleStreamsResult = {
+    target,
     ...result,
-    holdSeconds: options.holdSeconds,
+    holdSeconds,
     rssBeforeBytes,
     rssStartBytes: rss[0],
     rssPeakBytes: rss.length > 0 ? Math.max(...rss) : undefined,
