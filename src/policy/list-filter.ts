@@ -130,7 +130,8 @@ class JsonListFilter extends Transform {
 /**
  * An SSE body: events are parsed as they arrive; notifications and other
  * messages pass at once (nothing unrelated is held back), list responses are
- * filtered, and an event whose data is not JSON is dropped, never forwarded.
+ * filtered, and an event whose data is not JSON is dropped, never forwarded
+ * (empty data, as in a priming event, is no message and passes).
  */
 class SseListFilter extends Transform {
   readonly #parser: SseParser;
@@ -160,7 +161,9 @@ class SseListFilter extends Transform {
   }
 
   #render(item: SseItem): string {
-    if (item.type === 'comment' || item.data === undefined) return serializeSseItem(item);
+    // An event without data carries no message: comments, and the priming event
+    // (`id` and `retry`, empty data) a resumable server sends first (2025-11-25).
+    if (item.type === 'comment' || item.data === undefined || item.data === '') return serializeSseItem(item);
     let payload: unknown;
     try {
       payload = JSON.parse(item.data);

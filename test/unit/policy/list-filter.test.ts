@@ -145,6 +145,15 @@ describe('SSE list filtering', () => {
     expect(drops).toContain('stream ended inside an SSE event');
   });
 
+  it('passes a priming event (id, retry, empty data) unchanged, so the stream stays resumable', async () => {
+    const drops: string[] = [];
+    const { filter } = sseFilter(byId, drops);
+    const { all } = await run(filter, ['id: s1_1\nretry: 500\ndata: \n\n', `id: s1_2\ndata: ${listResponse()}\n\n`]);
+    expect(all.startsWith('id: s1_1\nretry: 500\ndata: \n\n')).toBe(true);
+    expect(names(dataEvents(all)[0])).toEqual(['public_a', 'public_b']);
+    expect(drops).toEqual([]);
+  });
+
   it('fails the stream on a giant event instead of buffering it', async () => {
     const { filter } = sseFilter(byId, [], 4096);
     const { error, all } = await run(filter, [`data: ${'x'.repeat(5000)}`]);
