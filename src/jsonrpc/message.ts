@@ -13,6 +13,8 @@ export type JsonRpcMessage =
 export interface JsonRpcBody {
   batch: boolean;
   messages: JsonRpcMessage[];
+  /** The parsed JSON as received (set by parseJsonRpcBody), for in-process upstreams (stdio, legacy SSE) that would otherwise parse it again. Read-only. */
+  value?: unknown;
 }
 
 /**
@@ -30,9 +32,9 @@ export function parseJsonRpcBody(bytes: Uint8Array | string): JsonRpcBody {
   }
   if (Array.isArray(value)) {
     if (value.length === 0) throw new GatewayError('invalid_request', { publicMessage: 'Empty batch' });
-    return { batch: true, messages: value.map(toMessage) };
+    return { batch: true, messages: value.map(toMessage), value };
   }
-  return { batch: false, messages: [toMessage(value)] };
+  return { batch: false, messages: [toMessage(value)], value };
 }
 
 function toMessage(value: unknown): JsonRpcMessage {

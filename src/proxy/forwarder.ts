@@ -25,6 +25,8 @@ export interface ForwardRequest {
   outgoing: ServerResponse;
   /** The POST body as received (forwarded byte for byte), or undefined for GET/DELETE. */
   body: Buffer | undefined;
+  /** The same body, parsed once by the gateway (read-only), for forwarders that work on messages rather than bytes. */
+  parsedBody?: unknown;
   /** Request headers to set on the upstream request, over the client's (lowercase names). */
   headerOverrides?: Record<string, string>;
   /**

@@ -16,6 +16,7 @@ describe('parseJsonRpcBody', () => {
     expect(parseJsonRpcBody('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}')).toEqual({
       batch: false,
       messages: [{ kind: 'request', id: 1, method: 'tools/call', params: { name: 'x' } }],
+      value: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x' } },
     });
     expect(parseJsonRpcBody('{"jsonrpc":"2.0","method":"notifications/initialized"}').messages[0]).toMatchObject({ kind: 'notification' });
     expect(parseJsonRpcBody('{"jsonrpc":"2.0","id":"a","result":{}}').messages[0]).toEqual({ kind: 'response', id: 'a' });
