@@ -38,10 +38,12 @@ export function parseConfigText(text: string, file: string, options: LoadConfigO
 
 /** Paths in the config are relative to the config file, wherever the gateway was started from. */
 function resolvePaths(config: GatewayConfig, baseDirectory: string): GatewayConfig {
+  const { upstream } = config;
   return {
     ...config,
     ...(config.policy ? { policy: { ...config.policy, directory: resolve(baseDirectory, config.policy.directory) } } : {}),
     ...(config.audit.file ? { audit: { ...config.audit, file: resolve(baseDirectory, config.audit.file) } } : {}),
+    ...(upstream.type === 'stdio' && upstream.cwd ? { upstream: { ...upstream, cwd: resolve(baseDirectory, upstream.cwd) } } : {}),
   };
 }
 
@@ -72,6 +74,8 @@ function humanize(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) {
     return `required (expected ${issue.expected})`;
   }
+  // A bad map key (upstream.env): the key's own message says what a key must look like.
+  if (issue.code === 'invalid_key' && issue.issues[0]) return `invalid key: ${issue.issues[0].message}`;
   return issue.message.replace(/^Invalid input: /, '');
 }
 
