@@ -14,6 +14,7 @@ export {
   type HttpUpstreamConfig,
   type HttpUpstreamConfigInput,
   type StdioUpstreamConfig,
+  type LegacySseUpstreamConfig,
   type PolicyConfig,
   type AuditConfig,
   type MetricsConfig,

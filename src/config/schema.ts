@@ -256,7 +256,7 @@ export const upstreamSessionsSchema = z
       .default(900)
       .describe('A session without requests or open streams for this long is ended and its child stopped; 0 keeps it until DELETE.'),
   })
-  .describe('Client sessions of a stdio upstream (2025-11-25; binding them to users is the top-level sessions section). Each session gets its own upstream process or connection (docs/decisions/0002-stdio-one-child-per-session.md).');
+  .describe('Client sessions of a stdio or legacy-sse upstream (2025-11-25; binding them to users is the top-level sessions section). Each session gets its own upstream process or connection (docs/decisions/0002-stdio-one-child-per-session.md).');
 
 export const upstreamRestartSchema = z
   .strictObject({
@@ -268,7 +268,7 @@ export const upstreamRestartSchema = z
       .default(10)
       .describe('Failed restarts in a row after which a session gives up (its client gets 404 and starts a new session). The shared upstream of stateless clients never gives up.'),
   })
-  .describe('Restarting a crashed child, with exponential backoff.');
+  .describe('Restarting a crashed child (stdio) or a dropped connection (legacy-sse), with exponential backoff.');
 
 const bridgeSchemaShape = {
   sessions: upstreamSessionsSchema.prefault({}),
@@ -315,6 +315,19 @@ export const stdioUpstreamSchema = z
     }
   })
   .describe('An MCP server that speaks stdio only, started by the gateway.');
+
+export const legacySseUpstreamSchema = z
+  .strictObject({
+    type: z.literal('legacy-sse').describe('An MCP server with the 2024-11-05 HTTP+SSE transport (GET /sse, POST /messages).'),
+    url: httpUrl('upstream.url').describe('Its SSE endpoint, e.g. http://127.0.0.1:3000/sse. The POST endpoint comes from its `endpoint` event and must be on the same origin.'),
+    credential: upstreamCredentialSchema
+      .optional()
+      .describe("The gateway's own credential, on the GET and every POST: static or client_credentials (token_exchange needs an HTTP upstream)."),
+    connectTimeoutMs: z.int().min(1).default(5000).describe('Time to open the SSE stream and receive its endpoint event, in ms (→ 504).'),
+    responseTimeoutMs: z.int().min(1).default(60000).describe('Time to wait for the answer to each POSTed message (202), in ms.'),
+    ...bridgeSchemaShape,
+  })
+  .describe('An MCP server that speaks the deprecated HTTP+SSE transport only.');
 
 export const policySchema = z
   .strictObject({
@@ -526,9 +539,9 @@ export const gatewayConfigSchema = z
       .array(apiKeySchema)
       .default([])
       .describe('Static API keys accepted besides tokens (hashed; compared in constant time). Default: none.'),
-    upstream: z.discriminatedUnion('type', [httpUpstreamSchema, stdioUpstreamSchema], {
+    upstream: z.discriminatedUnion('type', [httpUpstreamSchema, stdioUpstreamSchema, legacySseUpstreamSchema], {
       // A missing section keeps zod's own "required" message.
-      error: (issue) => (issue.input === undefined ? undefined : 'expected upstream.type http (the default) or stdio'),
+      error: (issue) => (issue.input === undefined ? undefined : 'expected upstream.type http (the default), stdio or legacy-sse'),
     }),
     policy: policySchema.optional(),
     audit: auditSchema.prefault({}),
@@ -618,16 +631,19 @@ export function apiKeyDigest(hash: string): Buffer {
 }
 
 /**
- * A stdio upstream is not called once per client request: a child serves a whole session
- * (and one serves every stateless client), and there is no HTTP request to carry headers.
- * What is computed per request and per user — identity headers, the identity JWT — has
- * nowhere to go, so asking for it is an error rather than silently not done.
+ * stdio and legacy-sse upstreams are not called once per client request: a child or an SSE
+ * connection serves a whole session (and one serves every stateless client). What is
+ * computed per request and per user — identity headers, the identity JWT, a token-exchange
+ * token — has nowhere to go, so asking for it is an error rather than silently not done.
  */
-function checkBridgedUpstream(config: { upstream: { type: string }; identity: { headers: Record<string, string>; jwt?: unknown } }, ctx: z.core.$RefinementCtx): void {
+function checkBridgedUpstream(config: { upstream: { type: string; credential?: { type: string } | undefined }; identity: { headers: Record<string, string>; jwt?: unknown } }, ctx: z.core.$RefinementCtx): void {
   const { upstream, identity } = config;
   if (upstream.type === 'http') return;
   if (Object.keys(identity.headers).length > 0 || identity.jwt) {
     ctx.addIssue({ code: 'custom', path: ['identity'], message: `identity propagation needs an HTTP upstream (upstream.type ${upstream.type} is not called once per request)` });
+  }
+  if (upstream.credential?.type === 'token_exchange') {
+    ctx.addIssue({ code: 'custom', path: ['upstream', 'credential', 'type'], message: 'token_exchange needs an HTTP upstream: a legacy SSE connection carries the requests of a whole session' });
   }
 }
 
@@ -642,6 +658,7 @@ export type UpstreamConfig = GatewayConfig['upstream'];
 export type HttpUpstreamConfig = Extract<UpstreamConfig, { type: 'http' }>;
 export type HttpUpstreamConfigInput = z.input<typeof httpUpstreamSchema>;
 export type StdioUpstreamConfig = Extract<UpstreamConfig, { type: 'stdio' }>;
+export type LegacySseUpstreamConfig = Extract<UpstreamConfig, { type: 'legacy-sse' }>;
 export type PolicyConfig = NonNullable<GatewayConfig['policy']>;
 export type AuditConfig = GatewayConfig['audit'];
 export type MetricsConfig = GatewayConfig['metrics'];

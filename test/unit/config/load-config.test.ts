@@ -110,10 +110,14 @@ describe('config loading', () => {
       });
     });
 
+    it('reads a legacy-sse upstream', () => {
+      const config = parseConfigText(withUpstream('upstream:\n  type: legacy-sse\n  url: http://127.0.0.1:3000/sse\n'), 'gateway.yaml', { env: {} });
+      expect(config.upstream).toMatchObject({ type: 'legacy-sse', url: 'http://127.0.0.1:3000/sse', connectTimeoutMs: 5000 });
+    });
 
     it.each([
       ['a key of another type, naming the keys of this one', 'upstream:\n  type: stdio\n  command: node\n  url: http://x\n', /upstream\.url: unknown key \(allowed here: type, command, args, cwd, env, inheritEnv, sharedSecret, stopTimeoutMs, sessions, /],
-      ['an unknown type', 'upstream:\n  type: websocket\n  url: http://x\n', /upstream\.type: expected upstream\.type http \(the default\) or stdio/],
+      ['an unknown type', 'upstream:\n  type: websocket\n  url: http://x\n', /upstream\.type: expected upstream\.type http \(the default\), stdio or legacy-sse/],
       ['a stdio upstream without a command', 'upstream:\n  type: stdio\n', /upstream\.command: required/],
       ['an invalid environment variable name', 'upstream:\n  type: stdio\n  command: node\n  env:\n    "BAD-NAME": x\n', /upstream\.env\.BAD-NAME: .*environment variable name/],
       ['the shared secret variable set twice', 'upstream:\n  type: stdio\n  command: node\n  env:\n    MCP_GATEWAY_SHARED_SECRET: x\n  sharedSecret:\n    value: y\n', /upstream\.env\.MCP_GATEWAY_SHARED_SECRET: also set by sharedSecret\.env/],
@@ -121,6 +125,11 @@ describe('config loading', () => {
         'identity propagation towards a stdio upstream (it is not called once per request)',
         'upstream:\n  type: stdio\n  command: node\nidentity:\n  headers:\n    X-MCP-User: "{sub}"\n',
         /identity: identity propagation needs an HTTP upstream \(upstream\.type stdio is not called once per request\)/,
+      ],
+      [
+        'token exchange towards a legacy-sse upstream (one connection carries a whole session)',
+        'upstream:\n  type: legacy-sse\n  url: http://127.0.0.1:3000/sse\n  credential:\n    type: token_exchange\n    tokenEndpoint: https://as.example.com/token\n    clientId: gw\n    clientSecret: s\n',
+        /upstream\.credential\.type: token_exchange needs an HTTP upstream/,
       ],
     ])('rejects %s', (_name, upstream, expected) => {
       expect(problems(withUpstream(upstream), {})).toMatch(expected);
