@@ -69,6 +69,9 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
       throw toRejection(error);
     }
     if (!issuer.acceptsAudience(payload.aud)) throw reject('wrong_audience', 'token aud does not name this resource');
+    // RFC 7519 §4.1.2: a StringOrURI. Anything else would fall back to the client id below and
+    // make every such user one principal (one rate limit, each other's sessions).
+    if (payload.sub !== undefined && typeof payload.sub !== 'string') throw reject('malformed', 'token sub is not a string');
 
     const principal: Principal = {
       issuer: payload.iss as string,
