@@ -1,4 +1,4 @@
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
+import { CompactSign, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJwtVerifier, type TokenVerifier } from '../../../src/auth/index.js';
 import type { AuthorizationServerConfig } from '../../../src/config/index.js';
@@ -65,4 +65,20 @@ describe('createJwtVerifier', () => {
     // The fallback would make every such user one principal: one rate limit, shared sessions.
     expect(await rejection(await sign({ sub: sub as never }))).toBe('malformed');
   });
+
+  it.each([
+    ['nbf in the future', { nbf: Math.floor(Date.now() / 1000) + 3600 }, 'not_yet_valid'],
+    ['nbf a string', { nbf: '0' }, 'malformed'],
+    ['iat a string', { iat: 'now' }, 'malformed'],
+    ['exp a string', { exp: 'never' }, 'malformed'],
+  ])('names the reason for %s in the audit trail', async (_name, claims, reason) => {
+    expect(await rejection(await signUnchecked({ sub: 'alice', ...claims }))).toBe(reason);
+  });
 });
+
+/** SignJWT refuses non-numeric dates; an attacker's encoder does not. */
+async function signUnchecked(claims: Record<string, unknown>): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const payload = { iss: ISSUER, aud: RESOURCE, exp: now + 300, ...claims };
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).sign(key);
+}
