@@ -97,7 +97,7 @@ export async function expectStillServes(stack: Stack, token: string): Promise<vo
  * it closes the connection or `idleMs` pass without data. For requests `fetch`
  * refuses to send (smuggling, obs-fold, duplicate framing).
  */
-export async function rawExchange(port: number, payload: string | Buffer, { idleMs = 500, maxMs = 5000 } = {}): Promise<string> {
+export async function rawExchange(port: number, payload: string | Buffer, { idleMs = 300, maxMs = 5000 } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let received = '';
