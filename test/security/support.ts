@@ -31,12 +31,13 @@ export function fingerprintOf(token: string): string {
 
 /**
  * Pieces of a secret that must never appear in an output: the whole value and,
- * for a JWT-shaped value, each segment long enough to be unique (a leaked
- * signature or payload alone is a leak too).
+ * for a JWT-shaped value, its payload and signature when long enough to be
+ * unique (a leaked signature or payload alone is a leak too). The JOSE header
+ * is not secret: every token of one key shares it.
  */
 export function secretFragments(secret: string): string[] {
   const fragments = new Set([secret]);
-  for (const segment of secret.split('.')) if (segment.length >= 16) fragments.add(segment);
+  for (const segment of secret.split('.').slice(1)) if (segment.length >= 16) fragments.add(segment);
   return [...fragments];
 }
 
