@@ -40,7 +40,8 @@ function depthOf(value: unknown): number {
 
 const id = fc.oneof(fc.string(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }));
 const method = fc.oneof(fc.constantFrom('tools/call', 'tools/list', 'initialize', 'ping', 'notifications/initialized', 'prompts/get', 'resources/read'), fc.string());
-const params = fc.option(fc.jsonValue({ maxDepth: 3 }), { nil: undefined });
+// Lower-case member names only: names differing only in case are refused in the envelope (below).
+const params = fc.option(fc.dictionary(fc.string({ unit: fc.constantFrom('a', 'b', 'c', '_'), minLength: 1 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }), { nil: undefined });
 const request = fc.record({ jsonrpc: fc.constant('2.0'), id, method, params }, { requiredKeys: ['jsonrpc', 'id', 'method'] });
 const notification = fc.record({ jsonrpc: fc.constant('2.0'), method, params }, { requiredKeys: ['jsonrpc', 'method'] });
 const response = fc.oneof(
@@ -122,6 +123,32 @@ describe('JSON-RPC body parser (fast-check)', () => {
         const result = outcome(() => readBody(utf8(JSON.stringify(tampered))));
         if (accepted) expect(result).not.toHaveProperty('code');
         else expect(result).toEqual({ code: 'invalid_request' });
+      }),
+      RUNS,
+    );
+  });
+
+  it('a repeated envelope member, exact, escaped or in another case, is invalid_request (another parser could read it instead)', () => {
+    const variant = fc.constantFrom(
+      (name: string) => name,
+      (name: string) => name.toUpperCase(),
+      (name: string) => name[0]!.toUpperCase() + name.slice(1),
+      (name: string) => `\\u${name.charCodeAt(0).toString(16).padStart(4, '0')}${name.slice(1)}`,
+      (name: string) => name.replace(/s/g, '\u017f'),
+    );
+    fc.assert(
+      fc.property(request, fc.constantFrom('jsonrpc', 'id', 'method', 'params', 'name'), variant, fc.boolean(), (base, member, spell, before) => {
+        const message = { ...base, method: 'tools/call', params: { name: 'echo' } };
+        const text = JSON.stringify(message);
+        const inParams = member === 'name';
+        const extra = `"${spell(member)}":${JSON.stringify(inParams ? 'admin_x' : member === 'params' ? { name: 'admin_x' } : 'tools/call')}`;
+        // Insert the second member first or last in its object.
+        const tampered = inParams
+          ? text.replace('"params":{', before ? `"params":{${extra},` : '"params":{').replace(/"name":"echo"}/, before ? '"name":"echo"}' : `"name":"echo",${extra}}`)
+          : before
+            ? `{${extra},${text.slice(1)}`
+            : `${text.slice(0, -1)},${extra}}`;
+        expect(outcome(() => readBody(utf8(tampered)))).toEqual({ code: 'invalid_request' });
       }),
       RUNS,
     );
