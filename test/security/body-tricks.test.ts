@@ -10,7 +10,7 @@ import { bearer, mcpPost } from '../helpers/mcp-requests.js';
 import { copyPolicies } from '../helpers/policy-dir.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { startHostileUpstream, type HostileUpstream } from './fixtures/hostile-upstream.js';
-import { auditRecordsFor, expectNoSecretInOutputs, expectStillServes } from './support.js';
+import { auditRecordsFor, expectNoSecretIn, expectNoSecretInOutputs, expectStillServes } from './support.js';
 
 const policies = copyPolicies();
 let stack: Stack;
@@ -91,3 +91,23 @@ describe('bodies another parser reads as another call', () => {
     await denied.text();
   });
 });
+
+describe('tokens as content of an allowed call', () => {
+  it('a token inside the arguments is forwarded as content, never written to the audit trail or the log', async () => {
+    const other = await stack.obtainToken('tickets:read');
+    const args = {
+      text: token,
+      note: `use ${other} next time`,
+      nested: { list: [`Bearer ${other}`, { deeper: token }] },
+      [other]: 'a token as a member name',
+    };
+    const response = await mcpPost(stack.mcpUrl, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'echo', arguments: args, _meta: { token } } }, bearer(token));
+    expect(response.status).toBe(200);
+    await response.text();
+    const [record] = auditRecordsFor(stack, response);
+    expect(record).toMatchObject({ event: 'mcp.message', what: { method: 'tools/call', target: { name: 'echo' } } });
+    expect(JSON.stringify(record!.what.arguments)).toContain('[REDACTED:jwt]');
+    expectNoSecretIn({ 'the gateway log': stack.logOutput(), 'the audit output': stack.auditOutput() }, [token, other]);
+  });
+});
+
