@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import type { JsonRpcMessage } from '../../src/jsonrpc/index.js';
 import { createListFilter, idKey, parsePolicyFiles, type CompiledPolicy, type ListMethod } from '../../src/policy/index.js';
 
-const RUNS = { numRuns: 100 };
+const RUNS = { numRuns: 80 };
 
 // ---------------------------------------------------------------------------------------------
 // Generators

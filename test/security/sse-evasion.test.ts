@@ -138,6 +138,11 @@ const SCENARIOS: Scenario[] = [
     listsAllowed: false,
     cut: true,
   },
+  {
+    name: 'SSE id fields on the list event and changed between events (event: tools, id: replay)',
+    answer: (res, id) => (openSse(res), res.end(`id: 1\nevent: tools\n${event(listResult(id)).replace('event: message\n', '')}id: replay-${String(id)}\n${event(listResult(id))}`)),
+    listsAllowed: true,
+  },
   { name: 'the response id changed to a string', answer: (res, id) => (openSse(res), res.end(event(listResult(String(id))))), listsAllowed: true },
   { name: 'the response id changed to another number', answer: (res, id) => (openSse(res), res.end(event(listResult(Number(id) + 1000)))), listsAllowed: true },
   { name: 'the list inside a batch array', answer: (res, id) => (openSse(res), res.end(event([progress(4), listResult(id), listResult('other')]))), listsAllowed: true },
