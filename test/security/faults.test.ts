@@ -8,6 +8,7 @@
  */
 import { connect } from 'node:net';
 import { Writable } from 'node:stream';
+import { generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/audit/index.js';
 import type { GatewayConfig } from '../../src/config/index.js';
@@ -141,6 +142,20 @@ describe('the JWKS of the authorization server', () => {
     await sleep(1100); // the 1 s cooldown for unknown kids
     expect((await ping(replica, rotated)).response.status).toBe(200);
     expectNoSecretInOutputs(replica, [token, fresh, rotated]);
+  });
+
+  it('a burst of tokens with unknown kids costs at most one JWKS fetch per cooldown (no refetch storm)', async () => {
+    proxy.mode = 'up';
+    const replica = await startReplica(withJwks(proxy.url));
+    await sleep(1050); // past jose's cooldown after the start-up fetch
+    const { privateKey } = await generateKeyPair('ES256');
+    const forged = await Promise.all(Array.from({ length: 30 }, (_, index) => craftToken(stack.as, stack.mcpUrl, { key: privateKey, header: { kid: `unknown-${index}` } })));
+    const hits = proxy.hits;
+    const responses = await Promise.all(forged.map(async (forgedToken) => (await ping(replica, forgedToken)).response.status));
+    expect(new Set(responses)).toEqual(new Set([401]));
+    expect(proxy.hits - hits).toBeLessThanOrEqual(1);
+    await expectStillServes(replica, token);
+    expectNoSecretInOutputs(replica, [token, ...forged]);
   });
 
   it('answering 503: a new kid gets a 401, the gateway keeps serving', async () => {
