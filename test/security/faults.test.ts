@@ -192,10 +192,75 @@ describe('the JWKS of the authorization server', () => {
 });
 
 describe('token introspection (RFC 7662)', () => {
-  // TODO(introspection): RFC 7662 introspection is being added on another branch; its faults
-  // belong here once it lands, with the same checks as the JWKS cases above.
-  it.todo('introspection endpoint down (refused, reset, 5xx): opaque tokens refused (401/503), never a 500, nothing cached as active; JWTs unaffected');
-  it.todo('introspection endpoint slower than its timeout: a fast 401/503, no request hangs');
+  /** An introspection endpoint that misbehaves as asked: refuses, errors, resets, or never answers. */
+  let mode: 'error' | 'reset' | 'hang' = 'error';
+  let endpoint: { url: string; issuer: string; close(): Promise<void> };
+  beforeAll(async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => {
+      req.resume();
+      if (mode === 'error') res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"server_error"}');
+      else if (mode === 'reset') req.socket.destroy();
+      // 'hang': never answer.
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    endpoint = {
+      url: `http://127.0.0.1:${port}/introspect`,
+      issuer: `http://127.0.0.1:${port}`,
+      close: () => new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+    };
+    started.push(endpoint);
+  });
+
+  const withIntrospection = (config: GatewayConfig): GatewayConfig => ({
+    ...config,
+    authorizationServers: [
+      ...config.authorizationServers,
+      {
+        ...config.authorizationServers[0]!,
+        issuer: endpoint.issuer,
+        jwksUri: undefined,
+        introspection: {
+          endpoint: endpoint.url,
+          clientId: 'gateway',
+          clientSecret: 'introspection-client-secret-value',
+          clientAuthentication: 'client_secret_basic',
+          introspectJwts: true,
+          timeoutMs: 300,
+          cacheMaxSeconds: 60,
+          inactiveCacheSeconds: 5,
+          allowMissingAudience: false,
+          failureCooldownMs: 0,
+          maxConcurrentRequests: 8,
+        },
+      } as GatewayConfig['authorizationServers'][number],
+    ],
+  });
+
+  it.each([
+    ['answers 500', 'error'],
+    ['resets the connection', 'reset'],
+    ['is slower than its timeout', 'hang'],
+  ] as const)('the endpoint %s: an opaque token gets a fast 503 (fail closed, never a 500 or a hang), audited; JWTs unaffected', async (_name, failure) => {
+    mode = failure;
+    const replica = await startReplica(withIntrospection, { waitForKeys: false });
+    await stack.gateway.verifier.issuers[0]!.whenReady();
+    const opaque = 'opaque-access-token-0123456789abcdef';
+    const { response, text, ms } = await ping(replica, opaque);
+    expect(response.status, text).toBe(503);
+    expect(ms).toBeLessThan(3000);
+    expect(JSON.parse(text)).toMatchObject({ jsonrpc: '2.0', error: { code: -32603 } });
+    expect(auditRecordsFor(replica, response)).toEqual([
+      expect.objectContaining({ event: 'authentication.failure', outcome: expect.objectContaining({ status: 503, reason: 'introspection_unavailable' }) }),
+    ]);
+    // The trusted AS's JWTs are verified with its keys, whatever the other issuer's endpoint does.
+    await waitFor(async () => (await ping(replica, token)).response.status === 200, 5000);
+    expectNoSecretInOutputs(replica, [opaque, token, 'introspection-client-secret-value']);
+  });
 });
 
 describe('the upstream', () => {
