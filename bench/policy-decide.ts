@@ -1,8 +1,8 @@
 /**
  * Micro-benchmark of policy decisions on a 10,000-rule policy (issue targets:
  * < 2 µs median for an exact tool name, < 10 µs with globs). Run:
- *   npx tsx bench/policy-decide.ts
- * Part of `npm run bench`; never a pass/fail test.
+ *   npx tsx bench/policy-decide.ts [--rounds N] [--per-round N] [--json]
+ * Part of `npm run bench` (which reads the `--json` form); never a pass/fail test.
  */
 import type { JsonRpcMessage } from '../src/jsonrpc/index.js';
 import { parsePolicyFiles } from '../src/policy/index.js';
@@ -55,7 +55,15 @@ export function runPolicyBench({ rules = 10_000, rounds = 25, perRound = 20_000 
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const result = runPolicyBench();
+  const option = (name: string) => {
+    const index = process.argv.indexOf(`--${name}`);
+    return index >= 0 ? Number(process.argv[index + 1]) : undefined;
+  };
+  const result = runPolicyBench({ rounds: option('rounds') ?? 25, perRound: option('per-round') ?? 20_000 });
+  if (process.argv.includes('--json')) {
+    process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+    process.exit(0);
+  }
   console.log(`policy with ${result.rules} rules compiled in ${result.compileMs} ms`);
   for (const [name, ns] of Object.entries(result.medianNs)) console.log(`  ${name.padEnd(24)} ${(ns / 1000).toFixed(2)} µs median`);
 }

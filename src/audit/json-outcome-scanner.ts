@@ -55,11 +55,18 @@ export class JsonOutcomeScanner {
 
   write(text: string): void {
     for (let index = 0; index < text.length; index += 1) {
-      const code = text.charCodeAt(index);
       if (this.#inString) {
-        this.#stringChar(code, text, index);
+        if (this.#key === undefined && this.#capture === undefined && !this.#escaped) {
+          // The body of a value string (most of a tool result) matters only for
+          // where it ends: jump to its next quote or backslash.
+          const stop = nextQuoteOrBackslash(text, index);
+          if (stop < 0) return;
+          index = stop;
+        }
+        this.#stringChar(text.charCodeAt(index), text, index);
         continue;
       }
+      const code = text.charCodeAt(index);
       if (code <= 32) continue;
       const top = this.#stack[this.#stack.length - 1];
       switch (code) {
@@ -165,4 +172,12 @@ export class JsonOutcomeScanner {
 
 function freshMessage(): MessageState {
   return { id: undefined, hasResult: false, hasError: false, errorCode: undefined, isError: false };
+}
+
+function nextQuoteOrBackslash(text: string, from: number): number {
+  const quote = text.indexOf('"', from);
+  const backslash = text.indexOf('\\', from);
+  if (quote < 0) return backslash;
+  if (backslash < 0) return quote;
+  return quote < backslash ? quote : backslash;
 }

@@ -83,6 +83,12 @@ class SseOutcomeTap extends Transform {
       } else if (this.#state === 'data' && dataStart < 0) {
         dataStart = index;
       }
+      if (this.#state === 'data' && dataStart >= 0) {
+        // Inside a data line: jump to its end (a data line can be a whole tool result).
+        const end = nextLineBreak(text, index);
+        if (end < 0) break;
+        index = end - 1;
+      }
     }
     if (dataStart >= 0) this.#scanner.write(text.slice(dataStart));
   }
@@ -97,4 +103,12 @@ class SseOutcomeTap extends Transform {
     this.#state = 'field';
     this.#lineHasContent = false;
   }
+}
+
+function nextLineBreak(text: string, from: number): number {
+  const lf = text.indexOf('\n', from);
+  const cr = text.indexOf('\r', from);
+  if (lf < 0) return cr;
+  if (cr < 0) return lf;
+  return lf < cr ? lf : cr;
 }

@@ -25,16 +25,18 @@ export function idKey(id: JsonRpcId): string {
 
 /**
  * Chooses how to filter a response, from its status and headers, or nothing.
- * Fail closed: a successful response to a list request that is not plain JSON
- * or SSE (another type, or compressed) is replaced by a JSON-RPC error, never
- * passed through. May adjust `headers` (content type, length).
+ * Fail closed: a response to a list request that is not plain JSON or SSE
+ * (another type, or compressed) is replaced by a JSON-RPC error, never passed
+ * through. Error statuses are filtered too: a 4xx/5xx body can carry a list
+ * result as well as a 200 can. Only bodyless statuses pass untouched. May
+ * adjust `headers` (content type, length).
  */
 export function createListFilter(
   status: number,
   headers: Record<string, string | string[]>,
   options: ListFilterOptions,
 ): Transform | undefined {
-  if (status < 200 || status >= 300 || status === 202 || status === 204) return undefined;
+  if (status < 200 || status === 202 || status === 204 || status === 304) return undefined;
   const contentType = String(headers['content-type'] ?? '').toLowerCase();
   const encoding = String(headers['content-encoding'] ?? 'identity').toLowerCase();
   delete headers['content-length'];

@@ -20,7 +20,8 @@ export class RequestTrace {
   readonly #exporter: OtlpExporter | undefined;
   readonly #serverSpanId: string;
   readonly #parentSpanId: string | undefined;
-  readonly #start = nowNanos();
+  /** Start of the server span, read only when spans are recorded (a BigInt and a string per request otherwise). */
+  readonly #start: string;
   #upstreamSpan: { spanId: string; start: string } | undefined;
 
   constructor(incoming: string | undefined, exporter: OtlpExporter | undefined, sampleRatio: number) {
@@ -30,6 +31,7 @@ export class RequestTrace {
     this.sampled = parent ? parent.sampled : Math.random() < sampleRatio;
     this.#parentSpanId = parent?.spanId;
     this.#serverSpanId = exporter ? newSpanId() : '';
+    this.#start = this.recording ? nowNanos() : '';
   }
 
   /** True when spans are recorded and exported. */

@@ -198,8 +198,21 @@ describe('JSON list filtering', () => {
     expect(mutable['content-encoding']).toBeUndefined();
   });
 
-  it('leaves error statuses and 202 alone', () => {
-    expect(jsonFilter(undefined, [], 400)).toBeUndefined();
+  it('leaves bodyless statuses alone (202, 204, 304)', () => {
     expect(jsonFilter(undefined, [], 202)).toBeUndefined();
+    expect(jsonFilter(undefined, [], 204)).toBeUndefined();
+    expect(jsonFilter(undefined, [], 304)).toBeUndefined();
+  });
+
+  it.each([300, 400, 404, 500, 502])('filters a list result sent with HTTP %i (an error status can carry one too)', async (status) => {
+    const { all } = await run(jsonFilter(undefined, [], status)!, [listResponse()]);
+    expect(names(JSON.parse(all))).toEqual(['public_a', 'public_b']);
+  });
+
+  it('replaces a non-JSON error body of a list request (an HTML page may quote anything)', async () => {
+    const headers: Record<string, string | string[]> = { 'content-type': 'text/html' };
+    const { all } = await run(jsonFilter(headers, [], 502)!, [`<pre>${listResponse()}</pre>`]);
+    expect(all).not.toContain('secret');
+    expect(JSON.parse(all)).toMatchObject({ error: { code: -32603 } });
   });
 });

@@ -1,0 +1,145 @@
+/**
+ * Requests per second at saturation (wrk -t1 -cN), every target × JSON and SSE
+ * responses × one token and 1,000 distinct tokens, interleaved over rounds
+ * (the order rotates each round so no target is always first), medians. The
+ * upstream and the bare proxy ignore tokens: they run once per payload and
+ * round, and serve as the baseline for both token counts.
+ */
+import { TARGETS, type BenchContext, type TargetName } from '../harness/context.js';
+import { runLoad, type LoadResult } from '../harness/load-generator.js';
+import { readPeakRssBytes, resetPeakRss, startCpuWindow } from '../harness/proc-stats.js';
+import { median } from '../harness/stats.js';
+
+export type Payload = 'json' | 'sse';
+export type TokenCount = '1' | '1000';
+
+export interface SaturationSample extends LoadResult {
+  round: number;
+  target: TargetName;
+  payload: Payload;
+  tokens: TokenCount;
+  /** CPU of the target's process (share of one CPU), and of the upstream when it is a separate process. */
+  targetCpu: number | undefined;
+  upstreamCpu: number | undefined;
+  /** Other processes' CPU meanwhile (share of one CPU): noise. */
+  othersCpu: number | undefined;
+  peakRssBytes: number | undefined;
+}
+
+export interface SaturationSummary {
+  target: TargetName;
+  payload: Payload;
+  tokens: TokenCount;
+  runs: number;
+  rps: number;
+  rpsMin: number;
+  rpsMax: number;
+  p50Ms: number;
+  p99Ms: number;
+  targetCpu: number | undefined;
+  cpuUsPerRequest: number | undefined;
+  othersCpu: number | undefined;
+  peakRssBytes: number | undefined;
+  errors: number;
+  non2xx: number;
+}
+
+const PAYLOADS: Payload[] = ['json', 'sse'];
+
+/** Token counts a target is measured with: the proxies that ignore tokens once. */
+const tokenCounts = (target: TargetName): TokenCount[] => (target === 'direct' || target === 'bare-proxy' ? ['1'] : ['1', '1000']);
+
+export async function runSaturation(ctx: BenchContext): Promise<{ samples: SaturationSample[]; summary: SaturationSummary[] }> {
+  const { options } = ctx;
+  const run = (target: TargetName, payload: Payload, tokens: TokenCount, durationSeconds: number) =>
+    runLoad(
+      ctx.generator,
+      { url: ctx.urls[target], connections: options.connections, durationSeconds, mode: payload, tokenFile: tokens === '1' ? ctx.tokenFiles.one : ctx.tokenFiles.many },
+      ctx.pinning.client,
+      ctx.workDir,
+    );
+
+  // Warm-up: JIT, connection pools, and the gateway's verified-token cache (as in steady state).
+  // A quick run warms each target once; a full run each target and payload.
+  for (const target of TARGETS) {
+    for (const payload of options.quick ? PAYLOADS.slice(0, 1) : PAYLOADS) await run(target, payload, tokenCounts(target).at(-1)!, options.warmupSeconds);
+  }
+
+  const samples: SaturationSample[] = [];
+  for (let round = 1; round <= options.rounds; round += 1) {
+    const order = TARGETS.map((_, index) => TARGETS[(index + round - 1) % TARGETS.length]!);
+    for (const target of order) {
+      for (const payload of PAYLOADS) {
+        for (const tokens of tokenCounts(target)) {
+          const pid = ctx.pids[target];
+          const separateUpstream = pid !== ctx.upstreamPid;
+          resetPeakRss(pid);
+          const endWindow = startCpuWindow(separateUpstream ? [pid, ctx.upstreamPid] : [pid]);
+          const result = await run(target, payload, tokens, options.durationSeconds);
+          const cpu = endWindow();
+          const sample: SaturationSample = {
+            ...result,
+            round,
+            target,
+            payload,
+            tokens,
+            targetCpu: cpu?.perServer[pid],
+            upstreamCpu: separateUpstream ? cpu?.perServer[ctx.upstreamPid] : undefined,
+            othersCpu: cpu?.others,
+            peakRssBytes: readPeakRssBytes(pid),
+          };
+          samples.push(sample);
+          ctx.log(
+            `  r${round} ${target.padEnd(10)} ${payload.padEnd(4)} ${tokens.padStart(4)} token(s) ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms` +
+              (sample.targetCpu !== undefined ? `  cpu ${(sample.targetCpu * 100).toFixed(0)}%` : '') +
+              (sample.upstreamCpu !== undefined ? ` (+upstream ${(sample.upstreamCpu * 100).toFixed(0)}%)` : '') +
+              (sample.othersCpu !== undefined ? `  others ${(sample.othersCpu * 100).toFixed(0)}%` : '') +
+              (result.errors || result.non2xx ? `  errors ${result.errors} non-2xx ${result.non2xx}` : ''),
+          );
+        }
+      }
+    }
+  }
+  return { samples, summary: summarize(samples) };
+}
+
+function summarize(samples: readonly SaturationSample[]): SaturationSummary[] {
+  const summary: SaturationSummary[] = [];
+  for (const payload of PAYLOADS) {
+    for (const target of TARGETS) {
+      for (const tokens of tokenCounts(target)) {
+        const mine = samples.filter((s) => s.target === target && s.payload === payload && s.tokens === tokens);
+        if (mine.length === 0) continue;
+        const m = (pick: (s: SaturationSample) => number | undefined) => {
+          const values = mine.map(pick).filter((v): v is number => v !== undefined);
+          return values.length > 0 ? median(values) : undefined;
+        };
+        const rps = m((s) => s.rps)!;
+        const targetCpu = m((s) => (s.targetCpu === undefined ? undefined : s.targetCpu + (s.upstreamCpu ?? 0)));
+        summary.push({
+          target,
+          payload,
+          tokens,
+          runs: mine.length,
+          rps,
+          rpsMin: Math.min(...mine.map((s) => s.rps)),
+          rpsMax: Math.max(...mine.map((s) => s.rps)),
+          p50Ms: m((s) => s.p50Ms)!,
+          p99Ms: m((s) => s.p99Ms)!,
+          targetCpu,
+          cpuUsPerRequest: targetCpu === undefined ? undefined : (targetCpu / rps) * 1e6,
+          othersCpu: m((s) => s.othersCpu),
+          peakRssBytes: m((s) => s.peakRssBytes),
+          errors: mine.reduce((sum, s) => sum + s.errors, 0),
+          non2xx: mine.reduce((sum, s) => sum + s.non2xx, 0),
+        });
+      }
+    }
+  }
+  return summary;
+}
+
+/** The summary row of a target; direct and the bare proxy answer for either token count. */
+export function findSaturation(summary: readonly SaturationSummary[], target: TargetName, payload: Payload, tokens: TokenCount): SaturationSummary | undefined {
+  return summary.find((s) => s.target === target && s.payload === payload && (s.tokens === tokens || target === 'direct' || target === 'bare-proxy'));
+}
