@@ -9,11 +9,12 @@ import type { Logger } from './log/index.js';
 import { ToolHeaderRegistry } from './mcp-headers/index.js';
 import { GatewayMetrics } from './metrics/index.js';
 import { PolicyStore } from './policy/index.js';
-import { createForwarder, type Forwarder } from './proxy/index.js';
+import type { Forwarder } from './proxy/index.js';
 import { OtlpExporter } from './tracing/index.js';
 import { buildOriginPolicy } from './http/browser-safety.js';
 import { RateLimiter, StreamCounter } from './limits/index.js';
 import { SessionBinding } from './sessions/index.js';
+import { createUpstreamForwarder, describeUpstream } from './transports/index.js';
 import { createUpstreamAuth, type UpstreamAuth } from './upstream-auth/index.js';
 import { createAuthorizationServer, type AuthorizationServerFacade, type FacadeStores } from './authorization-server/index.js';
 
@@ -27,6 +28,8 @@ export interface GatewayDependencies {
   auditSink?: AuditSink;
   /** Shared stores for the authorization server facade when several replicas run (docs/as-facade.md). */
   authorizationServerStores?: FacadeStores;
+  /** The gateway's environment, from which a stdio upstream inherits `upstream.inheritEnv`; default process.env. */
+  environment?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface Gateway {
@@ -54,7 +57,7 @@ export interface Gateway {
   /**
    * Readiness goes false; after `shutdown.lameDuckMs` (still serving) stops listening, lets
    * in-flight requests finish for up to `shutdown.drainTimeoutMs`, flushes the audit trail,
-   * closes the upstream pool. Safe to call twice.
+   * closes the upstream pool (stops stdio children). Safe to call twice.
    */
   stop(): Promise<void>;
 }
@@ -101,6 +104,13 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     fetch: deps.fetch,
     now: deps.now,
   });
+  const forwarder: Forwarder = await createUpstreamForwarder(config.upstream, {
+    trustForwardedHeaders: config.listen.trustForwardedHeaders,
+    publicUrl: config.resource.url,
+    auth: upstreamAuth,
+    logger: deps.logger,
+    environment: deps.environment ?? process.env,
+  });
   // Last of what can fail at start-up (it opens its stores), so nothing before it is left open.
   const authorizationServer = await createAuthorizationServer(config, {
     logger: deps.logger,
@@ -118,12 +128,6 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     ...(deps.now ? { now: deps.now } : {}),
     ...(metrics ? { onKeysRefreshed: (issuer: string, ok: boolean) => metrics.jwksRefreshes.inc({ issuer, result: ok ? 'success' : 'failure' }) } : {}),
     ...(authorizationServer ? { localIssuers: [authorizationServer.localIssuer] } : {}),
-  });
-  const forwarder: Forwarder = createForwarder({
-    upstream: config.upstream,
-    trustForwardedHeaders: config.listen.trustForwardedHeaders,
-    publicUrl: config.resource.url,
-    auth: upstreamAuth,
   });
   if (config.sessions.bind && config.sessions.bindingSecrets.length === 0) deps.logger.warn(SessionBinding.ephemeralWarning);
   const sessions = config.sessions.bind ? new SessionBinding(config.sessions.bindingSecrets) : undefined;
@@ -192,7 +196,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
           address: listening.origin,
           ...(admin ? { admin: admin.origin } : {}),
           resource: config.resource.url,
-          upstream: config.upstream.url,
+          upstream: describeUpstream(config.upstream),
           policyVersion: policies.current.version,
         },
         'gateway listening',

@@ -57,7 +57,8 @@ export function createRedactor(options: RedactionOptions): (value: unknown) => u
     }
     const result: Record<string, unknown> = {};
     for (const [key, child] of Object.entries(value)) {
-      result[key] = isSensitive(key) ? REDACTED : visit(child, [...path, key], depth + 1);
+      // A member name is client data like any value: it may hold a token.
+      result[maskString(key)] = isSensitive(key) ? REDACTED : visit(child, [...path, key], depth + 1);
     }
     return result;
   }

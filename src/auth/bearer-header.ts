@@ -31,8 +31,13 @@ export function extractBearerToken(header: string | undefined): string {
   return token;
 }
 
-/** True when the query string carries an `access_token` parameter (RFC 6750 §2.3), which is never accepted. */
+/**
+ * True when the query string carries an `access_token` parameter (RFC 6750 §2.3), which is never
+ * accepted. Names are compared decoded, as any server reads them: `access%5Ftoken` is the same
+ * parameter, and the query string goes upstream as it came.
+ */
 export function hasQueryToken(search: string): boolean {
-  if (!search.includes('access_token')) return false;
+  // Without a `%`, decoding only turns `+` into a space, which cannot make up the name.
+  if (!search.includes('access_token') && !search.includes('%')) return false;
   return new URLSearchParams(search).has('access_token');
 }

@@ -1,3 +1,4 @@
+import { rejectToken } from './token-rejection.js';
 /**
  * Where an issuer puts who the caller is and what it may do. Providers disagree: Okta names the
  * client `cid` and sends `scp` as an array, Entra v1.0 names it `appid` and puts app permissions
@@ -31,6 +32,7 @@ export const DEFAULT_CLAIM_MAPPING: ClaimMappingConfig = Object.freeze({
 
 /** Reads the principal's fields from verified claims (a JWT payload or an introspection response). */
 export interface ClaimMapping {
+  /** @throws GatewayError token_invalid (malformed) when the subject claim is present but not a string */
   subject(claims: ClaimSet): string | undefined;
   clientId(claims: ClaimSet): string | undefined;
   scopes(claims: ClaimSet): Set<string>;
@@ -52,7 +54,18 @@ export function buildClaimMapping(config: ClaimMappingConfig = DEFAULT_CLAIM_MAP
   const additional = config.additionalScopes.map(buildClaimReader);
   const prefix = config.scopePrefix ?? '';
   return {
-    subject: (claims) => firstString(subject, claims),
+    subject(claims) {
+      // RFC 7519 §4.1.2: a StringOrURI. A present subject of another type must not fall
+      // back to the client id: every such user would become one principal (one rate
+      // limit, each other's bound sessions).
+      for (const read of subject) {
+        const value = read(claims);
+        if (value === undefined) continue;
+        if (typeof value !== 'string' || value === '') throw rejectToken('malformed', 'token subject is not a string');
+        return value;
+      }
+      return undefined;
+    },
     clientId: (claims) => firstString(clientId, claims),
     scopes(claims) {
       const granted = new Set<string>();

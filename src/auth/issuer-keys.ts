@@ -94,11 +94,13 @@ export class IssuerKeys {
     if (!remote) {
       throw new GatewayError('token_invalid', { tokenRejection: 'keys_unavailable', detail: `keys of ${this.issuer} not loaded yet` });
     }
-    const known = remote.jwks()?.keys.some((key) => key.kid === header.kid) ?? false;
+    const loaded = remote.jwks();
+    const known = loaded?.keys.some((key) => key.kid === header.kid) ?? false;
     const now = this.#now();
     if (!known && header.kid !== undefined && now - this.#lastFailureAt < this.#options.cooldownMs) {
+      // Never loaded: every token fails for want of keys, which is what operators alert on.
       throw new GatewayError('token_invalid', {
-        tokenRejection: 'unknown_key',
+        tokenRejection: loaded ? 'unknown_key' : 'keys_unavailable',
         detail: `unknown kid while the JWKS of ${this.issuer} is unreachable`,
       });
     }

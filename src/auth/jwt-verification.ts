@@ -95,7 +95,8 @@ function toRejection(error: unknown): GatewayError {
   if (error instanceof joseErrors.JWTExpired) return rejectToken('expired', 'token expired', error);
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
     const byClaim: Record<string, TokenRejectionReason> = { nbf: 'not_yet_valid', iat: 'not_yet_valid', iss: 'wrong_issuer', typ: 'wrong_type' };
-    const reason = error.reason === 'missing' ? 'missing_claim' : (byClaim[error.claim] ?? 'malformed');
+    // A claim of the wrong type ('invalid') is a malformed token, whichever claim it is.
+    const reason = error.reason === 'missing' ? 'missing_claim' : error.reason === 'invalid' ? 'malformed' : (byClaim[error.claim] ?? 'malformed');
     return rejectToken(reason, `claim ${error.claim} ${error.reason}`, error);
   }
   if (error instanceof joseErrors.JOSEAlgNotAllowed || error instanceof joseErrors.JOSENotSupported) {

@@ -13,7 +13,7 @@ import type { CliIo } from './main.js';
 export async function runServe(configPath: string, io: CliIo): Promise<number> {
   const config = await loadConfigFile(configPath, { env: io.env });
   const logger = createLogger(config.logging.level);
-  const gateway = await createGateway(config, { logger });
+  const gateway = await createGateway(config, { logger, environment: io.env });
   exitOnFatalErrors(logger, () => gateway.flushAudit());
   await gateway.start();
   // SIGHUP re-reads the policy directory (an invalid edit is logged and ignored).

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfigFile, type GatewayConfig } from '../config/index.js';
+import { ConfigError, loadConfigFile, type GatewayConfig, type UpstreamCredentialConfig } from '../config/index.js';
+import { describeUpstream } from '../transports/index.js';
 import type { CliIo } from './main.js';
 
 /**
@@ -18,7 +19,7 @@ export async function runValidate(configPath: string, io: CliIo): Promise<number
   }
 }
 
-function describeCredential(credential: GatewayConfig['upstream']['credential']): string {
+function describeCredential(credential: UpstreamCredentialConfig | undefined): string {
   if (!credential) return 'none';
   if (credential.type === 'static') return `${credential.header}: <hidden>`;
   return `${credential.type} as client ${credential.clientId} at ${credential.issuer ?? credential.tokenEndpoint} (${credential.clientAuthentication})`;
@@ -33,14 +34,15 @@ function describeVerification(server: GatewayConfig['authorizationServers'][numb
 }
 
 function summarize(config: GatewayConfig): string {
+  const { upstream } = config;
   const lines = [
     `  listen:     ${config.listen.host}:${config.listen.port}`,
     `  resource:   ${config.resource.url}`,
     ...config.authorizationServers.map((server) => `  issuer:     ${server.issuer}${describeVerification(server)}`),
     ...(config.apiKeys.length > 0 ? [`  api keys:   ${config.apiKeys.map((key) => key.name).join(', ')}`] : []),
-    `  upstream:   ${config.upstream.url}`,
-    `  credential: ${describeCredential(config.upstream.credential)}`,
-    ...(config.upstream.tls?.clientCertificate ? ['  mTLS:       client certificate configured'] : []),
+    `  upstream:   ${describeUpstream(upstream)}`,
+    `  credential: ${upstream.type === 'stdio' ? (upstream.sharedSecret ? `shared secret in $${upstream.sharedSecret.env}: <hidden>` : 'none') : describeCredential(upstream.credential)}`,
+    ...(upstream.type === 'http' && upstream.tls?.clientCertificate ? ['  mTLS:       client certificate configured'] : []),
     ...Object.keys(config.identity.headers).map((name) => `  identity:   ${name}: ${config.identity.headers[name]}`),
     ...(config.identity.jwt ? [`  identity:   ${config.identity.jwt.header}: JWT signed by the gateway (${config.identity.jwt.keys.length} key(s))`] : []),
   ];

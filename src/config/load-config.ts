@@ -38,6 +38,7 @@ export function parseConfigText(text: string, file: string, options: LoadConfigO
 
 /** Paths in the config are relative to the config file, wherever the gateway was started from. */
 function resolvePaths(config: GatewayConfig, baseDirectory: string): GatewayConfig {
+  const { upstream } = config;
   return {
     ...config,
     ...(config.policy ? { policy: { ...config.policy, directory: resolve(baseDirectory, config.policy.directory) } } : {}),
@@ -50,6 +51,7 @@ function resolvePaths(config: GatewayConfig, baseDirectory: string): GatewayConf
           },
         }
       : {}),
+    ...(upstream.type === 'stdio' && upstream.cwd ? { upstream: { ...upstream, cwd: resolve(baseDirectory, upstream.cwd) } } : {}),
   };
 }
 
@@ -80,6 +82,8 @@ function humanize(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) {
     return `required (expected ${issue.expected})`;
   }
+  // A bad map key (upstream.env): the key's own message says what a key must look like.
+  if (issue.code === 'invalid_key' && issue.issues[0]) return `invalid key: ${issue.issues[0].message}`;
   return issue.message.replace(/^Invalid input: /, '');
 }
 

@@ -45,8 +45,19 @@ export function buildReference({ title, intro, schema }: { title: string; intro:
     lines.push(`## \`${section}\`${required}`, '');
     const isList = sectionSchema.type === 'array';
     const objectSchema = isList ? sectionSchema.items : sectionSchema;
-    const description = sectionSchema.description ?? objectSchema?.description;
+    const variants = objectSchema?.oneOf as JsonSchema[] | undefined;
+    const description = sectionSchema.description ?? objectSchema?.description ?? variants?.[0]?.description;
     if (description) lines.push(`${description}${isList ? ' A list.' : ''}`, '');
+    if (variants) {
+      // A discriminated union (upstream.type): one table per variant, then its nested objects.
+      for (const variant of variants) {
+        const type = variant.properties?.['type'];
+        lines.push(`### \`type: ${String(type?.const ?? type?.default)}\`${type?.default !== undefined ? ' (default)' : ''}`, '');
+        if (variant.description && variant.description !== description) lines.push(variant.description, '');
+        lines.push(...renderTable(variant), ...renderNested(section, variant, 4));
+      }
+      continue;
+    }
     if (!objectSchema?.properties) {
       lines.push(`Type: ${describeType(sectionSchema)}.${describeDefault(sectionSchema) ? ` Default: ${describeDefault(sectionSchema)}.` : ''}`, '');
       continue;

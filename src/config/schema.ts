@@ -231,6 +231,105 @@ export const upstreamSchema = z
   })
   .describe('The MCP server behind the gateway.');
 
+/** A POSIX environment variable name. */
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name such as MCP_SHARED_SECRET' });
+
+/** The plain HTTP upstream (`type: http`, the default): the keys above, unchanged. */
+export const httpUpstreamSchema = z
+  .strictObject({
+    type: z.literal('http').default('http').describe('A Streamable HTTP MCP server (2025-11-25 sessions and 2026-07-28 stateless requests pass through).'),
+    ...upstreamSchema.shape,
+  })
+  .describe(upstreamSchema.description ?? 'The MCP server behind the gateway.');
+
+export const upstreamSessionsSchema = z
+  .strictObject({
+    max: z
+      .int()
+      .min(1)
+      .default(32)
+      .describe('Most concurrent client sessions (each has its own child process or upstream connection); one more gets 503.'),
+    idleTimeoutSeconds: z
+      .int()
+      .min(0)
+      .default(900)
+      .describe('A session without requests or open streams for this long is ended and its child stopped; 0 keeps it until DELETE.'),
+  })
+  .describe('Client sessions of a stdio or legacy-sse upstream (2025-11-25; binding them to users is the top-level sessions section). Each session gets its own upstream process or connection (docs/decisions/0002-stdio-one-child-per-session.md).');
+
+export const upstreamRestartSchema = z
+  .strictObject({
+    initialDelayMs: z.int().min(0).default(500).describe('Wait before the first restart after a crash, in ms; doubled after each failed attempt.'),
+    maxDelayMs: z.int().min(1).default(30000).describe('Longest wait between restarts, in ms. An upstream that stayed up this long starts again from initialDelayMs.'),
+    maxAttempts: z
+      .int()
+      .min(1)
+      .default(10)
+      .describe('Failed restarts in a row after which a session gives up (its client gets 404 and starts a new session). The shared upstream of stateless clients never gives up.'),
+  })
+  .describe('Restarting a crashed child (stdio) or a dropped connection (legacy-sse), with exponential backoff.');
+
+const bridgeSchemaShape = {
+  sessions: upstreamSessionsSchema.prefault({}),
+  restart: upstreamRestartSchema.prefault({}),
+  initializeTimeoutMs: z
+    .int()
+    .min(1)
+    .default(30000)
+    .describe('How long the gateway waits for the upstream to answer the initialize it sends itself (after a restart, and for stateless clients), in ms.'),
+  maxMessageBytes: z
+    .int()
+    .min(1024)
+    .default(16 * 1024 * 1024)
+    .describe('Largest JSON-RPC message accepted from the upstream, in bytes; a larger one is a protocol violation that ends the connection.'),
+};
+
+export const stdioUpstreamSchema = z
+  .strictObject({
+    type: z.literal('stdio').describe('A local MCP server the gateway starts and talks to over stdin/stdout (docs/transports.md).'),
+    command: z.string().min(1).describe('Program to run, e.g. node or /usr/local/bin/mcp-server; looked up in PATH unless it contains a slash (then relative to cwd). No shell is involved.'),
+    args: z.array(z.string()).default([]).describe('Arguments, passed as they are (no shell expansion).'),
+    cwd: z.string().min(1).optional().describe('Working directory of the child, relative to the config file. Default: the gateway\'s.'),
+    env: z
+      .record(envName, z.string())
+      .default({})
+      .describe('Environment variables for the child. The child gets only these, the inheritEnv ones and sharedSecret: never the gateway\'s whole environment. Values may be ${env:…} or ${file:…}.'),
+    inheritEnv: z
+      .array(envName)
+      .default(['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR'])
+      .describe('Names of gateway environment variables copied to the child when set.'),
+    sharedSecret: z
+      .strictObject({
+        env: envName.default('MCP_GATEWAY_SHARED_SECRET').describe('Variable that carries it.'),
+        value: secret().describe('The secret, e.g. ${env:MCP_SHARED_SECRET}.'),
+      })
+      .optional()
+      .describe('A secret put into the child\'s environment, for servers that refuse to start (or to serve) without one.'),
+    stopTimeoutMs: z.int().min(0).default(5000).describe('On shutdown or session end: stdin is closed and SIGTERM sent; SIGKILL follows after this long, in ms.'),
+    ...bridgeSchemaShape,
+  })
+  .superRefine((upstream, ctx) => {
+    if (upstream.sharedSecret && upstream.sharedSecret.env in upstream.env) {
+      ctx.addIssue({ code: 'custom', path: ['env', upstream.sharedSecret.env], message: 'also set by sharedSecret.env; set it in one place' });
+    }
+  })
+  .describe('An MCP server that speaks stdio only, started by the gateway.');
+
+export const legacySseUpstreamSchema = z
+  .strictObject({
+    type: z.literal('legacy-sse').describe('An MCP server with the 2024-11-05 HTTP+SSE transport (GET /sse, POST /messages).'),
+    url: httpUrl('upstream.url').describe('Its SSE endpoint, e.g. http://127.0.0.1:3000/sse. The POST endpoint comes from its `endpoint` event and must be on the same origin.'),
+    credential: upstreamCredentialSchema
+      .optional()
+      .describe("The gateway's own credential, on the GET and every POST: static or client_credentials (token_exchange needs an HTTP upstream)."),
+    connectTimeoutMs: z.int().min(1).default(5000).describe('Time to open the SSE stream and receive its endpoint event, in ms (→ 504).'),
+    responseTimeoutMs: z.int().min(1).default(60000).describe('Time to wait for the answer to each POSTed message (202), in ms.'),
+    ...bridgeSchemaShape,
+  })
+  .describe('An MCP server that speaks the deprecated HTTP+SSE transport only.');
+
 export const policySchema = z
   .strictObject({
     directory: z
@@ -443,7 +542,10 @@ export const gatewayConfigSchema = z
       .array(apiKeySchema)
       .default([])
       .describe('Static API keys accepted besides tokens (hashed; compared in constant time). Default: none.'),
-    upstream: upstreamSchema,
+    upstream: z.discriminatedUnion('type', [httpUpstreamSchema, stdioUpstreamSchema, legacySseUpstreamSchema], {
+      // A missing section keeps zod's own "required" message.
+      error: (issue) => (issue.input === undefined ? undefined : 'expected upstream.type http (the default), stdio or legacy-sse'),
+    }),
     policy: policySchema.optional(),
     audit: auditSchema.prefault({}),
     metrics: metricsSchema.prefault({}),
@@ -503,7 +605,7 @@ export const gatewayConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['apiKeys', index, 'hash'], message: 'the same key hash is configured twice' });
       }
     });
-    if (config.apiKeys.length > 0 && config.upstream.credential?.type === 'token_exchange') {
+    if (config.apiKeys.length > 0 && config.upstream.type !== 'stdio' && config.upstream.credential?.type === 'token_exchange') {
       ctx.addIssue({
         code: 'custom',
         path: ['apiKeys'],
@@ -522,10 +624,12 @@ export const gatewayConfigSchema = z
     });
   })
   .superRefine((config, ctx) => {
-    if (config.upstream.tls && !config.upstream.url.startsWith('https:')) {
+    const { upstream } = config;
+    if (upstream.type === 'http' && upstream.tls && !upstream.url.startsWith('https:')) {
       ctx.addIssue({ code: 'custom', path: ['upstream', 'tls'], message: 'TLS settings need an https upstream.url' });
     }
-    const credential = config.upstream.credential;
+    checkBridgedUpstream(config, ctx);
+    const credential = upstream.type === 'stdio' ? undefined : upstream.credential;
     const credentialHeader = !credential ? undefined : 'header' in credential ? credential.header.toLowerCase() : 'authorization';
     checkIdentityHeaders(config.identity, credentialHeader, ctx);
   });
@@ -536,6 +640,23 @@ export function apiKeyDigest(hash: string): Buffer {
   return Buffer.from(value, value.length === 64 ? 'hex' : 'base64url');
 }
 
+/**
+ * stdio and legacy-sse upstreams are not called once per client request: a child or an SSE
+ * connection serves a whole session (and one serves every stateless client). What is
+ * computed per request and per user — identity headers, the identity JWT, a token-exchange
+ * token — has nowhere to go, so asking for it is an error rather than silently not done.
+ */
+function checkBridgedUpstream(config: { upstream: { type: string; credential?: { type: string } | undefined }; identity: { headers: Record<string, string>; jwt?: unknown } }, ctx: z.core.$RefinementCtx): void {
+  const { upstream, identity } = config;
+  if (upstream.type === 'http') return;
+  if (Object.keys(identity.headers).length > 0 || identity.jwt) {
+    ctx.addIssue({ code: 'custom', path: ['identity'], message: `identity propagation needs an HTTP upstream (upstream.type ${upstream.type} is not called once per request)` });
+  }
+  if (upstream.credential?.type === 'token_exchange') {
+    ctx.addIssue({ code: 'custom', path: ['upstream', 'credential', 'type'], message: 'token_exchange needs an HTTP upstream: a legacy SSE connection carries the requests of a whole session' });
+  }
+}
+
 /** The configuration as written (before defaults). */
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 /** The validated configuration with every default applied. */
@@ -544,10 +665,14 @@ export type AuthorizationServerConfig = GatewayConfig['authorizationServers'][nu
 export type IntrospectionConfig = NonNullable<AuthorizationServerConfig['introspection']>;
 export type ApiKeyConfig = GatewayConfig['apiKeys'][number];
 export type UpstreamConfig = GatewayConfig['upstream'];
+export type HttpUpstreamConfig = Extract<UpstreamConfig, { type: 'http' }>;
+export type HttpUpstreamConfigInput = z.input<typeof httpUpstreamSchema>;
+export type StdioUpstreamConfig = Extract<UpstreamConfig, { type: 'stdio' }>;
+export type LegacySseUpstreamConfig = Extract<UpstreamConfig, { type: 'legacy-sse' }>;
 export type PolicyConfig = NonNullable<GatewayConfig['policy']>;
 export type AuditConfig = GatewayConfig['audit'];
 export type MetricsConfig = GatewayConfig['metrics'];
 export type TracingConfig = GatewayConfig['tracing'];
-export type UpstreamCredentialConfig = NonNullable<UpstreamConfig['credential']>;
+export type UpstreamCredentialConfig = NonNullable<HttpUpstreamConfig['credential']>;
 export type IdentityConfig = GatewayConfig['identity'];
 export type AuthorizationServerFacadeConfig = NonNullable<GatewayConfig['authorizationServer']>;

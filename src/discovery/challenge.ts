@@ -26,10 +26,11 @@ export function buildBearerChallenge(challenge: BearerChallenge): string {
 
 /**
  * RFC 9110 §5.6.4 quoted-string. Control characters are dropped (a CR/LF would
- * split the header); backslash and double quote are escaped.
+ * split the header), and so is anything beyond visible ASCII (node refuses to send
+ * a header holding a character above U+00FF: the response would become a 500);
+ * backslash and double quote are escaped.
  */
 export function quoteHeaderValue(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  const printable = value.replace(/[\u0000-\u001f\u007f]/g, '');
+  const printable = value.replace(/[^\x20-\x7e]/g, '');
   return `"${printable.replace(/[\\"]/g, (ch) => `\\${ch}`)}"`;
 }

@@ -50,6 +50,10 @@ export async function listen(app: Hono<GatewayEnv>, { host, port, logger, limits
     },
     listener,
   );
+  // No count limit: maxHeaderSize bounds the memory already, and node's default (2,000) drops
+  // further headers silently, so a repeated Authorization hidden behind enough others went
+  // unseen while a proxy in front (keeping the last) could have read the other token.
+  server.maxHeadersCount = 0;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors/index.js';
+import { findAmbiguousMember } from './ambiguous-members.js';
 
 /** JSON-RPC 2.0 ids: string, number, or null (only in error responses). */
 export type JsonRpcId = string | number | null;
@@ -13,26 +14,35 @@ export type JsonRpcMessage =
 export interface JsonRpcBody {
   batch: boolean;
   messages: JsonRpcMessage[];
+  /** The parsed JSON as received (set by parseJsonRpcBody), for in-process upstreams (stdio, legacy SSE) that would otherwise parse it again. Read-only. */
+  value?: unknown;
 }
 
 /**
  * Parses a POST body into JSON-RPC messages. The original bytes are what gets
  * forwarded; this only reads them.
  *
- * @throws GatewayError `parse_error` (not JSON) or `invalid_request` (JSON, but not JSON-RPC 2.0)
+ * @throws GatewayError `parse_error` (not JSON) or `invalid_request` (JSON, but not JSON-RPC 2.0, or
+ *   ambiguous: see `findAmbiguousMember`)
  */
 export function parseJsonRpcBody(bytes: Uint8Array | string): JsonRpcBody {
+  const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   let value: unknown;
   try {
-    value = JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    value = JSON.parse(text);
   } catch (cause) {
     throw new GatewayError('parse_error', { detail: 'request body is not valid JSON', cause });
   }
+  // The bytes go upstream as they came: another parser must not be able to read another call in them.
+  const ambiguous = findAmbiguousMember(text);
+  if (ambiguous) {
+    throw new GatewayError('invalid_request', { publicMessage: 'Ambiguous JSON: repeated member names, or names differing only in case', detail: ambiguous });
+  }
   if (Array.isArray(value)) {
     if (value.length === 0) throw new GatewayError('invalid_request', { publicMessage: 'Empty batch' });
-    return { batch: true, messages: value.map(toMessage) };
+    return { batch: true, messages: value.map(toMessage), value };
   }
-  return { batch: false, messages: [toMessage(value)] };
+  return { batch: false, messages: [toMessage(value)], value };
 }
 
 function toMessage(value: unknown): JsonRpcMessage {

@@ -33,8 +33,16 @@ export function buildDenial(denied: readonly Decision[], caller: Caller & { clie
   return new GatewayError(inBand ? 'denied_in_band' : 'access_denied', { data: { reason: reasons.join(' ') }, detail });
 }
 
-/** Granted ∪ required, never offline_access (MCP authorization spec). */
+/** RFC 6749 §3.3 scope-token: what policy scopes are made of (schema.ts). */
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/**
+ * Granted ∪ required, never offline_access (MCP authorization spec). A granted
+ * "scope" that is not a scope-token (a token's `scope` may hold anything: a
+ * zero-width space, Cyrillic letters) cannot satisfy any rule and is left out:
+ * it would also make the challenge an invalid header value.
+ */
 export function challengeScopesFor(denied: readonly Decision[], caller: Caller): string[] {
   const required = denied.flatMap((decision) => decision.requiredScopes);
-  return [...new Set([...caller.scopes, ...required])].filter((scope) => scope !== 'offline_access');
+  return [...new Set([...caller.scopes, ...required])].filter((scope) => scope !== 'offline_access' && SCOPE_TOKEN.test(scope));
 }

@@ -25,16 +25,18 @@ export function idKey(id: JsonRpcId): string {
 
 /**
  * Chooses how to filter a response, from its status and headers, or nothing.
- * Fail closed: a successful response to a list request that is not plain JSON
- * or SSE (another type, or compressed) is replaced by a JSON-RPC error, never
- * passed through. May adjust `headers` (content type, length).
+ * Fail closed: a response to a list request that is not plain JSON or SSE
+ * (another type, or compressed) is replaced by a JSON-RPC error, never passed
+ * through. Error statuses are filtered too: a 4xx/5xx body can carry a list
+ * result as well as a 200 can. Only bodyless statuses pass untouched. May
+ * adjust `headers` (content type, length).
  */
 export function createListFilter(
   status: number,
   headers: Record<string, string | string[]>,
   options: ListFilterOptions,
 ): Transform | undefined {
-  if (status < 200 || status >= 300 || status === 202 || status === 204) return undefined;
+  if (status < 200 || status === 202 || status === 204 || status === 304) return undefined;
   const contentType = String(headers['content-type'] ?? '').toLowerCase();
   const encoding = String(headers['content-encoding'] ?? 'identity').toLowerCase();
   delete headers['content-length'];
@@ -130,7 +132,8 @@ class JsonListFilter extends Transform {
 /**
  * An SSE body: events are parsed as they arrive; notifications and other
  * messages pass at once (nothing unrelated is held back), list responses are
- * filtered, and an event whose data is not JSON is dropped, never forwarded.
+ * filtered, and an event whose data is not JSON is dropped, never forwarded
+ * (empty data, as in a priming event, is no message and passes).
  */
 class SseListFilter extends Transform {
   readonly #parser: SseParser;
@@ -160,7 +163,9 @@ class SseListFilter extends Transform {
   }
 
   #render(item: SseItem): string {
-    if (item.type === 'comment' || item.data === undefined) return serializeSseItem(item);
+    // An event without data carries no message: comments, and the priming event
+    // (`id` and `retry`, empty data) a resumable server sends first (2025-11-25).
+    if (item.type === 'comment' || item.data === undefined || item.data === '') return serializeSseItem(item);
     let payload: unknown;
     try {
       payload = JSON.parse(item.data);

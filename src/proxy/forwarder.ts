@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Transform } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
-import type { UpstreamConfig } from '../config/index.js';
+import type { HttpUpstreamConfig } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
 import type { PreparedUpstreamAuth, UpstreamAuth, UpstreamCaller } from '../upstream-auth/index.js';
 import { buildClientHeaders, buildUpstreamHeaders } from './forward-headers.js';
@@ -25,6 +25,8 @@ export interface ForwardRequest {
   outgoing: ServerResponse;
   /** The POST body as received (forwarded byte for byte), or undefined for GET/DELETE. */
   body: Buffer | undefined;
+  /** The same body, parsed once by the gateway (read-only), for forwarders that work on messages rather than bytes. */
+  parsedBody?: unknown;
   /** Request headers to set on the upstream request, over the client's (lowercase names). */
   headerOverrides?: Record<string, string>;
   /**
@@ -49,7 +51,7 @@ export interface Forwarder {
 }
 
 export interface ForwarderOptions {
-  upstream: UpstreamConfig;
+  upstream: HttpUpstreamConfig;
   trustForwardedHeaders: boolean;
   /** The public resource URL, for X-Forwarded-Proto/Host. */
   publicUrl: string;

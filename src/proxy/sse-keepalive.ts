@@ -14,8 +14,9 @@ export interface SseKeepAliveOptions {
  * For SSE responses: writes a comment line (`: keep-alive`) when the stream
  * has been quiet, so proxies and clients do not drop a healthy but silent
  * stream, and ends a stream the upstream has not fed for too long, so idle
- * streams cannot pile up (the stream is destroyed with code SSE_IDLE_TIMEOUT). Comments go only at a line boundary (the SSE spec
- * ignores comment lines anywhere between lines).
+ * streams cannot pile up (the stream is destroyed with code SSE_IDLE_TIMEOUT). A keep-alive is
+ * one comment line, sent only after an LF: the SSE spec ignores comment lines anywhere between
+ * lines, even inside an event, but a blank line would end the event.
  */
 export class SseKeepAlive extends Transform {
   #lastOutputAt = Date.now();
@@ -36,10 +37,9 @@ export class SseKeepAlive extends Transform {
     const now = Date.now();
     this.#lastInputAt = now;
     this.#lastOutputAt = now;
-    if (chunk.length > 0) {
-      const last = chunk[chunk.length - 1];
-      this.#atLineBoundary = last === 0x0a || last === 0x0d;
-    }
+    // After a CR an LF may still follow (a CRLF split across chunks): a comment
+    // inserted there would turn that LF into a blank line, ending the event early.
+    if (chunk.length > 0) this.#atLineBoundary = chunk[chunk.length - 1] === 0x0a;
     callback(null, chunk);
   }
 
@@ -62,7 +62,8 @@ export class SseKeepAlive extends Transform {
     }
     if (keepAliveMs > 0 && this.#atLineBoundary && now - this.#lastOutputAt >= keepAliveMs) {
       this.#lastOutputAt = now;
-      this.push(': keep-alive\n\n');
+      // A comment line only: a blank line here would dispatch the event in progress, if any.
+      this.push(': keep-alive\n');
     }
   }
 

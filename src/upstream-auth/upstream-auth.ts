@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import type { FetchLike } from '../auth/index.js';
-import type { GatewayConfig } from '../config/index.js';
+import type { GatewayConfig, UpstreamCredentialConfig } from '../config/index.js';
 import { createIdentityPropagation, type IdentityPropagation } from '../identity/index.js';
 import type { Logger } from '../log/index.js';
 import { createClientCredentials } from './client-credentials.js';
@@ -49,13 +49,15 @@ export interface UpstreamAuthDependencies {
 
 /** Everything the gateway adds towards the upstream, built once from the config. */
 export function createUpstreamAuth(config: GatewayConfig, deps: UpstreamAuthDependencies): UpstreamAuth {
-  const credential = createServiceCredential(config.upstream.credential, deps);
+  const { upstream } = config;
+  // A stdio upstream has no URL, no credential and no TLS (and identity propagation is refused for it by the schema).
+  const credential = createServiceCredential(upstream.type === 'stdio' ? undefined : upstream.credential, deps);
   const identity = createIdentityPropagation(config.identity, {
     resourceUrl: config.resource.url,
-    upstreamUrl: config.upstream.url,
+    upstreamUrl: upstream.type === 'stdio' ? config.resource.url : upstream.url,
     ...(deps.now ? { now: deps.now } : {}),
   });
-  const clientCertificate = describeCertificate(config.upstream.tls?.clientCertificate);
+  const clientCertificate = describeCertificate(upstream.type === 'http' ? upstream.tls?.clientCertificate : undefined);
 
   async function prepare(caller: UpstreamCaller): Promise<PreparedUpstreamAuth> {
     const [applied, identityHeaders] = await Promise.all([credential.apply(caller), identity.headersFor(caller.principal)]);
@@ -91,7 +93,7 @@ export function createUpstreamAuth(config: GatewayConfig, deps: UpstreamAuthDepe
   };
 }
 
-function createServiceCredential(config: GatewayConfig['upstream']['credential'], deps: UpstreamAuthDependencies): ServiceCredential {
+function createServiceCredential(config: UpstreamCredentialConfig | undefined, deps: UpstreamAuthDependencies): ServiceCredential {
   switch (config?.type) {
     case undefined:
       return createNoCredential();

@@ -63,6 +63,23 @@ describe('mcp-auth-gateway CLI', () => {
     expect(stdout + stderr).not.toContain(SECRET);
   });
 
+  it('validate: a stdio upstream is shown by command, without its arguments, environment or shared secret', async () => {
+    const stdio = GOOD.replace(/upstream:[\s\S]*$/, `upstream:
+  type: stdio
+  command: node
+  args: [server.js, "--token=\${env:UPSTREAM_KEY}"]
+  env:
+    API_KEY: \${env:UPSTREAM_KEY}
+  sharedSecret:
+    value: \${env:UPSTREAM_KEY}
+`);
+    const { code, stdout, stderr } = await run(['validate', '--config', writeConfig(stdio)], { UPSTREAM_KEY: SECRET });
+    expect(code).toBe(0);
+    expect(stdout).toContain('upstream:   stdio: node (2 arguments)');
+    expect(stdout).toContain('credential: shared secret in $MCP_GATEWAY_SHARED_SECRET: <hidden>');
+    expect(stdout + stderr).not.toContain(SECRET);
+  });
+
   it('validate: reads MCP_GATEWAY_CONFIG when --config is absent', async () => {
     const { code } = await run(['validate'], { MCP_GATEWAY_CONFIG: writeConfig(GOOD), UPSTREAM_KEY: SECRET });
     expect(code).toBe(0);

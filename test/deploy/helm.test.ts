@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadPolicyDirectory } from '../../src/policy/index.js';
 import { checkGatewayPod, locateGatewayPod } from '../helpers/gateway-pod-rules.js';
 import { find, findAll, renderHelm, runHelm, validateManifests, writeConfigMapVolume, type Manifest } from '../helpers/kubernetes.js';
+import { httpUpstream } from '../helpers/http-upstream.js';
 
 const CHART = 'deploy/helm/mcp-auth-gateway';
 const STANDALONE = `${CHART}/ci/standalone-values.yaml`;
@@ -45,8 +46,8 @@ describe('standalone mode', () => {
 
   it('points the gateway at upstream.url with a chart-made Secret, and locks the MCP server to the gateway', () => {
     const config = configOf(standalone)!;
-    expect(config.upstream.url).toBe('http://tickets-mcp.tickets.svc.cluster.local:3000/mcp');
-    expect(config.upstream.credential).toEqual({ type: 'static', header: 'Authorization', value: 'Bearer example-only-not-a-real-token' });
+    expect(httpUpstream(config).url).toBe('http://tickets-mcp.tickets.svc.cluster.local:3000/mcp');
+    expect(httpUpstream(config).credential).toEqual({ type: 'static', header: 'Authorization', value: 'Bearer example-only-not-a-real-token' });
     expect(config.listen).toMatchObject({ host: '0.0.0.0', port: 8080, trustForwardedHeaders: true });
     expect(locateGatewayPod(standalone).upstreamContainers).toEqual([]);
     const upstreamPolicy = find(standalone, 'NetworkPolicy', 'tickets-mcp-auth-gateway-upstream');
@@ -100,14 +101,14 @@ describe('sidecar mode', () => {
       lifecycle: { preStop: { sleep: { seconds: 30 } } },
       securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
     });
-    expect(pod.config?.upstream.url).toBe('http://127.0.0.1:3000/mcp');
+    expect(pod.config && httpUpstream(pod.config).url).toBe('http://127.0.0.1:3000/mcp');
   });
 
   it('uses the existing Secret (no Secret rendered) under the configured key', () => {
     expect(findAll(sidecar, 'Secret')).toEqual([]);
     const pod = locateGatewayPod(sidecar);
     expect((pod.pod.volumes as Obj[]).find((v) => v.name === 'gateway-credentials')?.secret.secretName).toBe('tickets-mcp-api-key');
-    expect((pod.config?.upstream.credential as { value?: string } | undefined)?.value).toBe('secret-provided-out-of-band');
+    expect((pod.config && (httpUpstream(pod.config).credential as { value?: string } | undefined))?.value).toBe('secret-provided-out-of-band');
     const text = find(sidecar, 'ConfigMap', 'tickets-mcp-auth-gateway-config').data['gateway.yaml'] as string;
     expect(text).toContain('${file:/var/run/secrets/mcp-auth-gateway/api-key}');
   });
@@ -127,7 +128,7 @@ describe('sidecar mode', () => {
 describe('values', () => {
   it('the defaults render a valid standalone gateway without credential', async () => {
     expect(await validateManifests(defaults)).toEqual([]);
-    expect(configOf(defaults)?.upstream.credential).toBeUndefined();
+    expect(httpUpstream(configOf(defaults)!).credential).toBeUndefined();
     expect(findAll(defaults, 'Secret')).toEqual([]);
   });
 

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadPolicyDirectory, parsePolicyTests, runPolicyTests } from '../../src/policy/index.js';
 import { checkGatewayPod, gatewayPodRules, locateGatewayPod } from '../helpers/gateway-pod-rules.js';
 import { find, renderKustomize, validateManifests, writeConfigMapVolume, type Manifest } from '../helpers/kubernetes.js';
+import { httpUpstream } from '../helpers/http-upstream.js';
 
 type Obj = Record<string, any>;
 const clone = (manifests: Manifest[]) => structuredClone(manifests) as Array<Manifest & Obj>;
@@ -85,7 +86,7 @@ describe('deploy/kubernetes/overlays/example', () => {
     expect(pod.gateway.image).toBe('ghcr.io/mcp-auth-gateway/mcp-auth-gateway:0.1.0');
     expect(pod.upstreamContainers.map((c) => c.image)).toEqual(['registry.example.com/tickets-mcp:2.3.1']);
     expect(pod.config?.resource.url).toBe('https://tickets-mcp.example.com/mcp');
-    expect((pod.config?.upstream.credential as { value?: string } | undefined)?.value).toBe('example-only-not-a-real-key');
+    expect((pod.config && (httpUpstream(pod.config).credential as { value?: string } | undefined))?.value).toBe('example-only-not-a-real-key');
     const policy = find(example, 'NetworkPolicy');
     expect(policy.spec.ingress[0]).toEqual(
       { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }], ports: [{ protocol: 'TCP', port: 8080 }] },

@@ -22,7 +22,7 @@ import { findFreePort } from '../helpers/ports.js';
 
 const run = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
-const DEV_ONLY = ['typescript', 'vitest', 'tsx', 'oidc-provider', '@modelcontextprotocol/sdk', 'dockerfile-utils'];
+const DEV_ONLY = ['typescript', 'vitest', 'tsx', 'oidc-provider', 'dockerfile-utils'];
 const KEY = 'runtime-image-test-key-0123456789';
 
 let work: string;
@@ -40,6 +40,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('the runtime image contents', () => {
   it('hold production dependencies only', () => {
     expect(existsSync(join(app, 'node_modules/hono'))).toBe(true);
+    // The stdio and legacy-sse bridges run the SDK's server transport (docs/transports.md).
+    expect(existsSync(join(app, 'node_modules/@modelcontextprotocol/sdk'))).toBe(true);
     expect(DEV_ONLY.filter((name) => existsSync(join(app, 'node_modules', name)))).toEqual([]);
     expect(existsSync(join(app, 'dist/demo'))).toBe(false);
   });

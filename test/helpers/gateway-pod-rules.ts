@@ -7,6 +7,7 @@ import { posix } from 'node:path';
 import { parseConfigText, type GatewayConfig } from '../../src/config/index.js';
 import { formatFinding, isPolicyFileName, parsePolicyFiles, PolicyError } from '../../src/policy/index.js';
 import type { Manifest } from './kubernetes.js';
+import { httpUpstream } from './http-upstream.js';
 
 export type PodMode = 'sidecar' | 'standalone';
 type Obj = Record<string, any>;
@@ -149,7 +150,7 @@ export const gatewayPodRules = {
       }
     }
     if (mode === 'sidecar' && pod.config) {
-      const upstream = new URL(pod.config.upstream.url);
+      const upstream = new URL(httpUpstream(pod.config).url);
       if (!['127.0.0.1', 'localhost', '[::1]'].includes(upstream.hostname)) problems.push(`sidecar upstream ${upstream.href} is not on loopback`);
       if (pod.upstreamContainers.length === 0) problems.push('sidecar mode without the MCP server container');
     }

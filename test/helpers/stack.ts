@@ -36,6 +36,8 @@ export interface StackOptions {
   policyDirectory?: string;
   /** Changes to the gateway config after the defaults are filled in. */
   config?: (config: StackConfigInput, parts: StackUrls & { as: DemoAuthorizationServer; upstream: DemoUpstream }) => GatewayConfigInput;
+  /** The gateway's environment (what a stdio child may inherit); default process.env. */
+  environment?: Record<string, string | undefined>;
 }
 
 export interface Stack {
@@ -93,6 +95,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const gateway = await createGateway(config, {
     logger: createLogger(config.logging.level, logSink),
     auditSink: { type: 'stream', write: (line) => (auditText += line) },
+    ...(options.environment ? { environment: options.environment } : {}),
   });
   const listening = await gateway.start();
   await Promise.all(gateway.verifier.issuers.map((keys) => keys.whenReady()));

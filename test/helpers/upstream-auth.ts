@@ -2,7 +2,7 @@
  * Stack settings for the upstream-identity tests: the upstream is a resource of the demo AS and
  * accepts only bearer JWTs the AS issued for it; the gateway is a confidential client of the AS.
  */
-import type { GatewayConfigInput } from '../../src/config/index.js';
+import type { GatewayConfigInput, HttpUpstreamConfigInput } from '../../src/config/index.js';
 import type { ClientMetadata, DemoAuthorizationServerOptions } from '../../src/demo/authorization-server.js';
 import type { DemoUpstreamOptions } from '../../src/demo/upstream-server.js';
 import type { StackOptions, StackUrls } from './stack.js';
@@ -23,7 +23,7 @@ export interface UpstreamAuthStackOptions {
   /** The audience the upstream accepts; default its own URL. */
   upstreamAudience?: (urls: StackUrls) => string;
   upstream?: (urls: StackUrls) => Partial<DemoUpstreamOptions>;
-  credential: (urls: StackUrls & { issuer: string }) => NonNullable<GatewayConfigInput['upstream']['credential']>;
+  credential: (urls: StackUrls & { issuer: string }) => NonNullable<HttpUpstreamConfigInput['credential']>;
   config?: (config: GatewayConfigInput) => GatewayConfigInput;
 }
 

@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/log/index.js';
 import { bearer, mcpPost } from '../helpers/mcp-requests.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { confidentialClient, GATEWAY_CLIENT, TOKEN_EXCHANGE_GRANT, upstreamAuthStack } from '../helpers/upstream-auth.js';
+import { httpUpstream } from '../helpers/http-upstream.js';
 
 const stateless = { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo' };
 const echo = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { text: `call ${id}` } } });
@@ -130,7 +131,7 @@ describe('token exchange', () => {
     const config = validateConfig({
       ...stack.config,
       listen: { host: '127.0.0.1', port: 0 },
-      upstream: { ...stack.config.upstream, credential: { ...stack.config.upstream.credential!, clientSecret: 'not-the-secret-0123456789' } as never },
+      upstream: { ...httpUpstream(stack.config), credential: { ...httpUpstream(stack.config).credential!, clientSecret: 'not-the-secret-0123456789' } as never },
     });
     const gateway = await createGateway(config, { logger: silentLogger });
     const error = await gateway.start().then(() => undefined, (reason: unknown) => reason);

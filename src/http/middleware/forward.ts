@@ -52,6 +52,7 @@ export function createForward({ forwarder, sessions, sse, upstreamAuth, tools, m
       incoming,
       outgoing,
       body: c.req.method === 'POST' ? c.get('rawBody') : undefined,
+      parsedBody: c.req.method === 'POST' ? c.get('rpcBody').value : undefined,
       caller,
       headerOverrides: {
         'x-request-id': observation.requestId,

@@ -54,4 +54,9 @@ describe('argument redaction', () => {
     for (let i = 0; i < 50; i += 1) value = { child: value };
     expect(JSON.stringify(redact(value))).toContain('[depth limit]');
   });
+
+  it('masks a JWT or bearer token used as a member name too', () => {
+    const jwt = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.c2lnbmF0dXJl';
+    expect(redact({ [jwt]: 1, nested: { [`Bearer ${'t'.repeat(20)}`]: 2, plain: 3 } })).toEqual({ '[REDACTED:jwt]': 1, nested: { 'Bearer [REDACTED]': 2, plain: 3 } });
+  });
 });

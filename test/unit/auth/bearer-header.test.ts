@@ -43,4 +43,11 @@ describe('hasQueryToken', () => {
     expect(hasQueryToken('?not_access_token_really=1')).toBe(false);
     expect(hasQueryToken('')).toBe(false);
   });
+
+  it('finds it percent-encoded too (the upstream decodes the name; the query goes there as it came)', () => {
+    expect(hasQueryToken('?access%5Ftoken=x')).toBe(true);
+    expect(hasQueryToken('?%61ccess_token=x')).toBe(true);
+    expect(hasQueryToken('?a=1&%61%63%63%65%73%73%5f%74%6f%6b%65%6e=x')).toBe(true);
+    expect(hasQueryToken('?access%5Ftokens=x')).toBe(false);
+  });
 });

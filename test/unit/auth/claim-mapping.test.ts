@@ -48,7 +48,9 @@ describe('claim mapping', () => {
   it('ignores values of the wrong type and paths through non-objects', () => {
     const custom = mapping({ subject: ['a.b', 'sub'], scopes: ['perms'] });
     expect(custom.subject({ a: 'string', sub: 'fallback' })).toBe('fallback');
-    expect(custom.subject({ a: { b: 42 } })).toBeUndefined();
+    // A subject that is there but not a string is refused, never skipped (users must not merge).
+    expect(() => custom.subject({ a: { b: 42 } })).toThrow(/subject is not a string/);
+    expect(() => custom.subject({ sub: null })).toThrow(/subject is not a string/);
     expect(custom.subject({ a: [{ b: 'x' }] })).toBeUndefined();
     expect([...custom.scopes({ perms: { read: true } })]).toEqual([]);
     // Prototype properties are never claims.

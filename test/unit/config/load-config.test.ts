@@ -27,7 +27,7 @@ function problems(text: string, env: Record<string, string> = { UPSTREAM_TOKEN: 
 describe('config loading', () => {
   it('accepts a minimal config and fills every default', () => {
     const config = parseConfigText(VALID, 'gateway.yaml', { env: { UPSTREAM_TOKEN: 'up-secret-123' } });
-    expect(config.upstream.credential).toMatchObject({ type: 'static', value: 'Bearer up-secret-123' });
+    expect(config.upstream).toMatchObject({ type: 'http', credential: { type: 'static', value: 'Bearer up-secret-123' } });
     expect(config.listen).toEqual({ host: '127.0.0.1', port: 8080, trustForwardedHeaders: false });
     expect(config.authorizationServers[0]!.algorithms).not.toContain('HS256');
     expect(config.limits.maxBodyBytes).toBe(4 * 1024 * 1024);
@@ -73,7 +73,7 @@ describe('config loading', () => {
       'gateway.yaml',
       { env: { PORT: '9090', HOST: '0.0.0.0' }, readFile: (path) => (path === '/run/secrets/upstream' ? 'Bearer from-file\n' : '') },
     );
-    expect(config.upstream.credential).toMatchObject({ type: 'static', value: 'Bearer from-file' });
+    expect(config.upstream).toMatchObject({ credential: { type: 'static', value: 'Bearer from-file' } });
     expect(config.listen.port).toBe(9090);
     expect(config.listen.host).toBe('0.0.0.0');
   });
@@ -82,6 +82,57 @@ describe('config loading', () => {
     expect(problems(VALID.replace('Bearer ${env:UPSTREAM_TOKEN}', '${file:/nope/secret}'), {})).toMatch(/cannot read secret file \/nope\/secret \(ENOENT\)/);
     // A replacer function: in a replacement string `$$` would itself mean `$`.
     const config = parseConfigText(VALID.replace('Bearer ${env:UPSTREAM_TOKEN}', () => 'literal $${env:X}'), 'g.yaml', { env: {} });
-    expect(config.upstream.credential).toMatchObject({ type: 'static', value: 'literal ${env:X}' });
+    expect(config.upstream).toMatchObject({ credential: { type: 'static', value: 'literal ${env:X}' } });
+  });
+
+  describe('upstream types', () => {
+    const withUpstream = (upstream: string) => VALID.replace(/upstream:[\s\S]*$/, upstream);
+
+    it('keeps an upstream without a type an HTTP upstream', () => {
+      const config = parseConfigText(VALID, 'gateway.yaml', { env: { UPSTREAM_TOKEN: 't' } });
+      expect(config.upstream.type).toBe('http');
+    });
+
+    it('reads a stdio upstream with its defaults, and resolves cwd against the config file', () => {
+      const text = withUpstream('upstream:\n  type: stdio\n  command: node\n  args: [server.js]\n  cwd: servers/tickets\n  sharedSecret:\n    value: ${env:SHARED}\n');
+      const config = parseConfigText(text, '/etc/gw/gateway.yaml', { env: { SHARED: 'secret-value' } });
+      expect(config.upstream).toMatchObject({
+        type: 'stdio',
+        command: 'node',
+        args: ['server.js'],
+        cwd: '/etc/gw/servers/tickets',
+        env: {},
+        inheritEnv: ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR'],
+        sharedSecret: { env: 'MCP_GATEWAY_SHARED_SECRET', value: 'secret-value' },
+        sessions: { max: 32, idleTimeoutSeconds: 900 },
+        restart: { initialDelayMs: 500, maxDelayMs: 30000, maxAttempts: 10 },
+        stopTimeoutMs: 5000,
+      });
+    });
+
+    it('reads a legacy-sse upstream', () => {
+      const config = parseConfigText(withUpstream('upstream:\n  type: legacy-sse\n  url: http://127.0.0.1:3000/sse\n'), 'gateway.yaml', { env: {} });
+      expect(config.upstream).toMatchObject({ type: 'legacy-sse', url: 'http://127.0.0.1:3000/sse', connectTimeoutMs: 5000 });
+    });
+
+    it.each([
+      ['a key of another type, naming the keys of this one', 'upstream:\n  type: stdio\n  command: node\n  url: http://x\n', /upstream\.url: unknown key \(allowed here: type, command, args, cwd, env, inheritEnv, sharedSecret, stopTimeoutMs, sessions, /],
+      ['an unknown type', 'upstream:\n  type: websocket\n  url: http://x\n', /upstream\.type: expected upstream\.type http \(the default\), stdio or legacy-sse/],
+      ['a stdio upstream without a command', 'upstream:\n  type: stdio\n', /upstream\.command: required/],
+      ['an invalid environment variable name', 'upstream:\n  type: stdio\n  command: node\n  env:\n    "BAD-NAME": x\n', /upstream\.env\.BAD-NAME: .*environment variable name/],
+      ['the shared secret variable set twice', 'upstream:\n  type: stdio\n  command: node\n  env:\n    MCP_GATEWAY_SHARED_SECRET: x\n  sharedSecret:\n    value: y\n', /upstream\.env\.MCP_GATEWAY_SHARED_SECRET: also set by sharedSecret\.env/],
+      [
+        'identity propagation towards a stdio upstream (it is not called once per request)',
+        'upstream:\n  type: stdio\n  command: node\nidentity:\n  headers:\n    X-MCP-User: "{sub}"\n',
+        /identity: identity propagation needs an HTTP upstream \(upstream\.type stdio is not called once per request\)/,
+      ],
+      [
+        'token exchange towards a legacy-sse upstream (one connection carries a whole session)',
+        'upstream:\n  type: legacy-sse\n  url: http://127.0.0.1:3000/sse\n  credential:\n    type: token_exchange\n    tokenEndpoint: https://as.example.com/token\n    clientId: gw\n    clientSecret: s\n',
+        /upstream\.credential\.type: token_exchange needs an HTTP upstream/,
+      ],
+    ])('rejects %s', (_name, upstream, expected) => {
+      expect(problems(withUpstream(upstream), {})).toMatch(expected);
+    });
   });
 });

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfigText } from '../../../src/config/index.js';
+import { httpUpstream } from '../../helpers/http-upstream.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/tls/${name}`, import.meta.url), 'utf8');
 const FILES: Record<string, string> = {
@@ -53,7 +54,7 @@ upstream:
 
 describe('upstream credential config', () => {
   it('accepts client credentials with defaults, and the Foundation static form without type', () => {
-    expect(load(CLIENT_CREDENTIALS).upstream.credential).toEqual({
+    expect(httpUpstream(load(CLIENT_CREDENTIALS)).credential).toEqual({
       type: 'client_credentials',
       issuer: 'https://auth.example.com',
       clientId: 'mcp-gateway',
@@ -64,11 +65,11 @@ describe('upstream credential config', () => {
       timeoutMs: 5000,
       failureCooldownMs: 1000,
     });
-    expect(load('upstream:\n  url: http://u/mcp\n  credential:\n    header: X-API-Key\n    value: k\n').upstream.credential).toEqual({ type: 'static', header: 'X-API-Key', value: 'k' });
+    expect(httpUpstream(load('upstream:\n  url: http://u/mcp\n  credential:\n    header: X-API-Key\n    value: k\n')).credential).toEqual({ type: 'static', header: 'X-API-Key', value: 'k' });
   });
 
   it('accepts token exchange with private_key_jwt from a file', () => {
-    const credential = load(`
+    const credential = httpUpstream(load(`
 upstream:
   url: https://upstream.internal/mcp
   credential:
@@ -78,7 +79,7 @@ upstream:
     clientAuthentication: private_key_jwt
     privateKey: \${file:/secrets/client.key}
     audience: tickets-api
-`).upstream.credential;
+`)).credential;
     expect(credential).toMatchObject({ type: 'token_exchange', cacheMaxEntries: 10000, audience: 'tickets-api' });
   });
 
@@ -107,7 +108,7 @@ upstream:
     ca: \${file:/secrets/ca.crt}
 `;
   it('accepts a client certificate with its key and a CA', () => {
-    expect(load(TLS).upstream.tls?.clientCertificate).toContain('BEGIN CERTIFICATE');
+    expect(httpUpstream(load(TLS)).tls?.clientCertificate).toContain('BEGIN CERTIFICATE');
   });
 
   it.each([

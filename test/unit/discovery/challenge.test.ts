@@ -16,6 +16,7 @@ describe('buildBearerChallenge', () => {
     ['a double quote', 'say "hi"', '"say \\"hi\\""'],
     ['a backslash', 'a\\b', '"a\\\\b"'],
     ['CR/LF (header injection)', 'x\r\nSet-Cookie: a=b', '"xSet-Cookie: a=b"'],
+    ['characters node cannot send in a header', 'tickеts:wr\u200bite ｘ', '"tickts:write "'],
   ])('escapes %s', (_name, value, expected) => {
     expect(quoteHeaderValue(value)).toBe(expected);
   });

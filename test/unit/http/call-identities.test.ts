@@ -17,6 +17,7 @@ import { createForwarder } from '../../../src/proxy/index.js';
 import { RequestTrace } from '../../../src/tracing/index.js';
 import { createUpstreamAuth, type CallIdentities } from '../../../src/upstream-auth/index.js';
 import { TLS } from '../../helpers/tls-fixtures.js';
+import { httpUpstream } from '../../helpers/http-upstream.js';
 
 const USER_TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.dXNlci10b2tlbg';
 const principal: Principal = {
@@ -34,7 +35,7 @@ const principal: Principal = {
 async function recordCall(upstream: GatewayConfigInput['upstream']): Promise<{ identities: CallIdentities | undefined; status: number }> {
   const config = validateConfig({ resource: { url: 'https://mcp.example.com/mcp' }, authorizationServers: [{ issuer: 'https://as.example.com' }], upstream });
   const upstreamAuth = createUpstreamAuth(config, { logger: silentLogger });
-  const forwarder = createForwarder({ upstream: config.upstream, trustForwardedHeaders: false, publicUrl: config.resource.url, auth: upstreamAuth });
+  const forwarder = createForwarder({ upstream: httpUpstream(config), trustForwardedHeaders: false, publicUrl: config.resource.url, auth: upstreamAuth });
   let identities: CallIdentities | undefined;
   const app = new Hono<GatewayEnv>();
   app.post(

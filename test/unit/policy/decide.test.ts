@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { JsonRpcMessage } from '../../../src/jsonrpc/index.js';
-import { parsePolicyFiles, type CompiledPolicy } from '../../../src/policy/index.js';
+import { challengeScopesFor, parsePolicyFiles, type CompiledPolicy } from '../../../src/policy/index.js';
 
 const POLICY = `
 settings:
@@ -161,5 +161,11 @@ describe('policy decisions', () => {
     expect(policy.isListed('resources/templates/list', { uriTemplate: 'tickets://{id}' }, caller)).toBe(true);
     expect(policy.isListed('resources/list', { uri: 'files:///private/x' }, caller)).toBe(false);
     expect(policy.isListed('tools/list', { title: 'no name' }, caller)).toBe(false);
+  });
+
+  it('the step-up challenge names only granted scopes that are scope-tokens (a token scope may hold anything)', () => {
+    const caller = { scopes: new Set(['tickets:read', 'tickеts:write', 'admin\u200b', 'say"hi', 'offline_access']), claims: { tenant: 'acme' } };
+    const decision = policy.decide(tool('create_ticket'), caller);
+    expect(challengeScopesFor([decision], caller)).toEqual(['tickets:read', 'tickets:write']);
   });
 });

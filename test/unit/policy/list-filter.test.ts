@@ -145,6 +145,15 @@ describe('SSE list filtering', () => {
     expect(drops).toContain('stream ended inside an SSE event');
   });
 
+  it('passes a priming event (id, retry, empty data) unchanged, so the stream stays resumable', async () => {
+    const drops: string[] = [];
+    const { filter } = sseFilter(byId, drops);
+    const { all } = await run(filter, ['id: s1_1\nretry: 500\ndata: \n\n', `id: s1_2\ndata: ${listResponse()}\n\n`]);
+    expect(all.startsWith('id: s1_1\nretry: 500\ndata: \n\n')).toBe(true);
+    expect(names(dataEvents(all)[0])).toEqual(['public_a', 'public_b']);
+    expect(drops).toEqual([]);
+  });
+
   it('fails the stream on a giant event instead of buffering it', async () => {
     const { filter } = sseFilter(byId, [], 4096);
     const { error, all } = await run(filter, [`data: ${'x'.repeat(5000)}`]);
@@ -189,8 +198,21 @@ describe('JSON list filtering', () => {
     expect(mutable['content-encoding']).toBeUndefined();
   });
 
-  it('leaves error statuses and 202 alone', () => {
-    expect(jsonFilter(undefined, [], 400)).toBeUndefined();
+  it('leaves bodyless statuses alone (202, 204, 304)', () => {
     expect(jsonFilter(undefined, [], 202)).toBeUndefined();
+    expect(jsonFilter(undefined, [], 204)).toBeUndefined();
+    expect(jsonFilter(undefined, [], 304)).toBeUndefined();
+  });
+
+  it.each([300, 400, 404, 500, 502])('filters a list result sent with HTTP %i (an error status can carry one too)', async (status) => {
+    const { all } = await run(jsonFilter(undefined, [], status)!, [listResponse()]);
+    expect(names(JSON.parse(all))).toEqual(['public_a', 'public_b']);
+  });
+
+  it('replaces a non-JSON error body of a list request (an HTML page may quote anything)', async () => {
+    const headers: Record<string, string | string[]> = { 'content-type': 'text/html' };
+    const { all } = await run(jsonFilter(headers, [], 502)!, [`<pre>${listResponse()}</pre>`]);
+    expect(all).not.toContain('secret');
+    expect(JSON.parse(all)).toMatchObject({ error: { code: -32603 } });
   });
 });

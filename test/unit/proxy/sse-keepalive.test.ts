@@ -1,0 +1,41 @@
+import { once } from 'node:events';
+import { createParser } from 'eventsource-parser';
+import { describe, expect, it } from 'vitest';
+import { SseKeepAlive } from '../../../src/proxy/index.js';
+
+/** Writes the parts with a pause after each (long enough for keep-alives), returns the output. */
+async function run(parts: string[], pauseMs: number): Promise<string> {
+  const stream = new SseKeepAlive({ keepAliveMs: 60, idleTimeoutMs: 0 });
+  let output = '';
+  stream.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  for (const part of parts) {
+    stream.write(part);
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
+  stream.end();
+  await once(stream, 'end');
+  return output;
+}
+
+/** The events as the SDK client's SSE parser dispatches them. */
+function events(text: string): string[] {
+  const data: string[] = [];
+  const parser = createParser({ onEvent: (event) => data.push(event.data) });
+  parser.feed(text);
+  return data;
+}
+
+describe('SseKeepAlive', () => {
+  it('sends keep-alive comments on a quiet stream', async () => {
+    expect(await run(['data: 1\n\n'], 200)).toMatch(/^data: 1\n\n(: keep-alive\n)+$/);
+  });
+
+  it.each([
+    ['between two data lines of one event (LF)', ['event: message\ndata: {"a":\n', 'data: 1}\n\n'], ['{"a":\n1}']],
+    ['between the CR and the LF of a CRLF pair', ['data: x\r', '\ndata: y\r\n\r\n'], ['x\ny']],
+  ])('never ends an event early: a pause %s keeps it whole', async (_name, parts, expected) => {
+    const output = await run(parts, 200);
+    expect(output).toContain(': keep-alive');
+    expect(events(output)).toEqual(expected);
+  });
+});
