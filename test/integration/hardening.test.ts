@@ -38,10 +38,13 @@ const ping = { jsonrpc: '2.0', id: 1, method: 'ping' };
 
 async function openSession(token: string): Promise<{ sessionId: string; headers: Record<string, string> }> {
   const init = await mcpPost(stack.mcpUrl, INITIALIZE, bearer(token));
-  await init.text();
+  // A failed initialize would otherwise surface later as a puzzling 404 for the owner.
+  expect(init.status, await init.text()).toBe(200);
   const sessionId = init.headers.get('mcp-session-id')!;
+  expect(sessionId).toMatch(/^s1\./);
   const headers = { ...bearer(token), 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
-  await (await mcpPost(stack.mcpUrl, { jsonrpc: '2.0', method: 'notifications/initialized' }, headers)).text();
+  const initialized = await mcpPost(stack.mcpUrl, { jsonrpc: '2.0', method: 'notifications/initialized' }, headers);
+  expect(initialized.status, await initialized.text()).toBe(202);
   return { sessionId, headers };
 }
 
@@ -185,7 +188,8 @@ describe('session binding', () => {
     const intruder = await stack.obtainToken(); // another dynamically registered client: another principal
     const { sessionId, headers } = await openSession(owner);
     const list = { jsonrpc: '2.0', id: 2, method: 'tools/list' };
-    expect((await mcpPost(stack.mcpUrl, list, headers)).status).toBe(200);
+    const own = await mcpPost(stack.mcpUrl, list, headers);
+    expect(own.status, await own.text()).toBe(200);
 
     const before = stack.upstream.seen.length;
     const stolen = await mcpPost(stack.mcpUrl, list, { ...headers, ...bearer(intruder) });
