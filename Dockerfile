@@ -22,10 +22,12 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would compile before the sources are copied.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/bundle.mjs ./scripts/
 COPY src ./src
+# tsc into dist/, then esbuild bundles the CLI into dist/bundle/ (what bin/ runs; it starts faster).
 RUN npm run build
 
-# 2. Production dependencies only: no TypeScript, test tools, MCP SDK or oidc-provider.
+# 2. Production dependencies only: no TypeScript, esbuild, test tools or oidc-provider.
 FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./

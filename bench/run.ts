@@ -21,12 +21,13 @@ import { chooseLoadGenerator, type LoadGeneratorName } from './harness/load-gene
 import { choosePinning, killChildrenOnExit, REPO_ROOT, startBenchServer, type ServerProcess } from './harness/processes.js';
 import { checkTargets, formatReport, type BenchResults } from './harness/report.js';
 import { startTokenSource } from './harness/token-source.js';
+import { runAuditCost } from './scenarios/audit-cost.js';
 import { runFixedRate } from './scenarios/fixed-rate.js';
 import { runSaturation } from './scenarios/saturation.js';
 import { runPolicy, runStartup } from './scenarios/startup-and-policy.js';
 import { runFirstEvent, runIdleStreams, runLargeResults } from './scenarios/streams.js';
 
-const SCENARIOS = ['policy', 'startup', 'saturation', 'latency', 'first-event', 'large', 'streams'] as const;
+const SCENARIOS = ['policy', 'startup', 'saturation', 'audit', 'latency', 'first-event', 'large', 'streams'] as const;
 
 const USAGE = `npm run bench -- [options]
 
@@ -224,6 +225,20 @@ async function main(): Promise<number> {
     await run('policy', 'policy decisions, 10,000 rules', async () => void (results.policy = await runPolicy(ctx)));
     await run('startup', 'gateway start-up', async () => void (results.startup = await runStartup(ctx)));
     await run('saturation', 'saturation', async () => void (results.saturation = await runSaturation(ctx)));
+    await run('audit', 'audit cost: the gateway with audit off, async and sync writes', async () => {
+      const variants = await Promise.all(
+        (['off', 'sync'] as const).map((audit) => startGateway(pinning.server, writeGatewayConfig(workDir, { upstreamUrl, tokens, audit }).configFile)),
+      );
+      servers.push(...variants);
+      const [off, sync] = variants;
+      const gatewayFor = (server: typeof gateway) => ({ url: `${server.ready.origin}/mcp`, pid: server.pid });
+      try {
+        results.audit = await runAuditCost(ctx, { off: gatewayFor(off!), async: gatewayFor(gateway), sync: gatewayFor(sync!) });
+      } finally {
+        // Stopped now so they do not share the CPU with later scenarios (stop is idempotent).
+        await Promise.all(variants.map((variant) => variant.stop()));
+      }
+    });
     await run('latency', `fixed rate (${options.rate}/s, one connection)`, async () => void (results.fixedRate = await runFixedRate(ctx)));
     await run('first-event', 'SSE time to first event', async () => void (results.firstEvent = await runFirstEvent(ctx)));
     await run('large', 'large results', async () => void (results.large = await runLargeResults(ctx)));

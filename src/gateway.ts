@@ -16,7 +16,7 @@ import { RateLimiter, StreamCounter } from './limits/index.js';
 import { SessionBinding } from './sessions/index.js';
 import { createUpstreamForwarder, describeUpstream } from './transports/index.js';
 import { createUpstreamAuth, type UpstreamAuth } from './upstream-auth/index.js';
-import { createAuthorizationServer, type AuthorizationServerFacade, type FacadeStores } from './authorization-server/index.js';
+import type { AuthorizationServerFacade, FacadeStores } from './authorization-server/index.js';
 
 export interface GatewayDependencies {
   logger: Logger;
@@ -90,7 +90,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   }
 
   const audit = config.audit.enabled
-    ? new AuditLog(deps.auditSink ?? (config.audit.sink === 'file' ? { type: 'file', path: config.audit.file! } : { type: 'stdout' }))
+    ? new AuditLog(deps.auditSink ?? (config.audit.sink === 'file' ? { type: 'file', path: config.audit.file! } : { type: 'stdout' }), config.audit.write)
     : undefined;
   const redactArguments = config.audit.includeArguments
     ? createRedactor({ keys: config.audit.redactKeys, paths: config.audit.redactPaths, maxBytes: config.audit.maxArgumentBytes })
@@ -112,7 +112,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     environment: deps.environment ?? process.env,
   });
   // Last of what can fail at start-up (it opens its stores), so nothing before it is left open.
-  const authorizationServer = await createAuthorizationServer(config, {
+  // Loaded only when configured (start-up time: docs/performance.md).
+  const facadeModule = config.authorizationServer ? await import('./authorization-server/index.js') : undefined;
+  const authorizationServer = await facadeModule?.createAuthorizationServer(config, {
     logger: deps.logger,
     fetch: deps.fetch,
     now: deps.now,

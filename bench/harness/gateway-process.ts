@@ -1,5 +1,5 @@
 /**
- * The gateway under test: the compiled CLI (`node dist/cli/run.js serve`) with
+ * The gateway under test: the CLI as shipped (`bin/mcp-auth-gateway.js serve`, the bundle) with
  * a generated configuration that keeps the whole request path on: JWT
  * verification against the bench JWKS, a policy, audit records to a file
  * (asynchronous writes, the default), metrics, a service credential towards
@@ -19,8 +19,15 @@ export interface BenchGatewayConfig {
   auditFile: string;
 }
 
-/** Writes the bench configuration and policy into `workDir`. */
-export function writeGatewayConfig(workDir: string, { upstreamUrl, tokens }: { upstreamUrl: string; tokens: TokenSource }): BenchGatewayConfig {
+/**
+ * Writes the bench configuration and policy into `workDir`. `audit` varies the
+ * audit trail only (scenario audit): off, async writes (the default), sync writes.
+ */
+export function writeGatewayConfig(
+  workDir: string,
+  { upstreamUrl, tokens, audit = 'async' }: { upstreamUrl: string; tokens: TokenSource; audit?: 'off' | 'async' | 'sync' },
+): BenchGatewayConfig {
+  const suffix = audit === 'async' ? '' : `-audit-${audit}`;
   const policyDir = path.join(workDir, 'policy');
   mkdirSync(policyDir, { recursive: true });
   // A small policy of the usual shape: the benchmarked tool, a few others, a glob, the listen stream.
@@ -49,20 +56,20 @@ tools:
       groups: { contains: admins }
 `,
   );
-  const auditFile = path.join(workDir, 'gateway-audit.jsonl');
+  const auditFile = path.join(workDir, `gateway-audit${suffix}.jsonl`);
   const config = {
     listen: { host: '127.0.0.1', port: 0 },
     resource: { url: tokens.audience, name: 'bench' },
     authorizationServers: [{ issuer: tokens.issuer, jwksUri: tokens.jwksUrl, audiences: [tokens.audience], algorithms: ['ES256'] }],
     upstream: { url: upstreamUrl, credential: { header: 'X-API-Key', value: 'bench-service-key' } },
     policy: { directory: policyDir },
-    audit: { enabled: true, sink: 'file', file: auditFile },
+    audit: audit === 'off' ? { enabled: false } : { enabled: true, sink: 'file', file: auditFile, write: audit },
     metrics: { enabled: true },
     // One token sends thousands of requests a second: the limit would answer 429, which measures nothing.
     limits: { rateLimit: { enabled: false } },
     logging: { level: 'info' },
   };
-  const configFile = path.join(workDir, 'gateway.yaml');
+  const configFile = path.join(workDir, `gateway${suffix}.yaml`);
   // JSON is YAML.
   writeFileSync(configFile, JSON.stringify(config, null, 2));
   return { configFile, auditFile };
@@ -82,7 +89,7 @@ export async function startGateway(cpus: string | undefined, configFile: string)
   const gateway = await startProcess({
     name: 'gateway',
     cpus,
-    command: [process.execPath, [path.join(REPO_ROOT, 'dist/cli/run.js'), 'serve', '--config', configFile]],
+    command: [process.execPath, [path.join(REPO_ROOT, 'bin/mcp-auth-gateway.js'), 'serve', '--config', configFile]],
     ready: (line, stream) => {
       if (stream !== 'stderr' || !line.includes('gateway listening')) return undefined;
       const entry = JSON.parse(line) as { msg?: string; address?: string };
@@ -125,7 +132,7 @@ function newestMtimeMs(dir: string): number {
 
 /** Runs `npm run build` when dist/ is missing or older than src/ (the gateway is measured as shipped). */
 export function ensureBuild(log: (line: string) => void): void {
-  const entry = path.join(REPO_ROOT, 'dist/cli/run.js');
+  const entry = path.join(REPO_ROOT, 'dist/bundle/mcp-auth-gateway.js');
   let builtAt = 0;
   try {
     builtAt = statSync(entry).mtimeMs;

@@ -3,29 +3,34 @@ import type { AuditRecord } from './audit-record.js';
 
 export type AuditSink = { type: 'stdout' } | { type: 'file'; path: string } | { type: 'stream'; write: (line: string) => void };
 
+/** async: batched, flushed on shutdown; sync: each record handed to the kernel before write() returns. */
+export type AuditWriteMode = 'async' | 'sync';
+
 /**
  * The audit stream: one JSON line per record, on its own destination (never
  * the operational log). Writes go through pino's asynchronous destination
  * (sonic-boom) so the request path does not wait on the disk; `flush()` writes
  * everything out synchronously and is called on SIGTERM/SIGINT and on fatal
- * errors, so an answered request never loses its record.
+ * errors, so an answered request never loses its record. In `sync` mode each
+ * record is written with write(2) before `write()` returns, so even a SIGKILL
+ * of the gateway loses nothing already recorded (docs/performance.md has the cost).
  */
 export class AuditLog {
   readonly #destination: ReturnType<typeof pino.destination> | undefined;
   readonly #write: (line: string) => void;
   #count = 0;
 
-  constructor(sink: AuditSink) {
+  constructor(sink: AuditSink, mode: AuditWriteMode = 'async') {
     if (sink.type === 'stream') {
       this.#write = sink.write;
       return;
     }
     const destination = pino.destination({
       dest: sink.type === 'file' ? sink.path : 1,
-      sync: false,
+      sync: mode === 'sync',
       mkdir: sink.type === 'file',
       // Batch small writes into fewer syscalls; flush() empties the buffer.
-      minLength: 4096,
+      minLength: mode === 'sync' ? 0 : 4096,
     });
     this.#destination = destination;
     this.#write = (line) => destination.write(line);

@@ -358,6 +358,12 @@ export const auditSchema = z
       .default('stdout')
       .describe('Where records go: stdout (the operational log goes to stderr) or a file (JSON lines).'),
     file: z.string().min(1).optional().describe('Path of the audit file when sink is file; relative to the config file.'),
+    write: z
+      .enum(['async', 'sync'])
+      .default('async')
+      .describe(
+        'async: records are buffered and written in batches, flushed on shutdown and fatal errors. sync: every record is written (write(2)) before the gateway moves on, so it also survives a crash or SIGKILL of the gateway; costs throughput (docs/performance.md).',
+      ),
     includeArguments: z.boolean().default(true).describe('Record tool and prompt arguments (redacted and size-capped).'),
     redactKeys: z
       .array(z.string().min(1))

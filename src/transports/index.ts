@@ -2,8 +2,6 @@ import type { UpstreamConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { createForwarder, type Forwarder } from '../proxy/index.js';
 import type { UpstreamAuth } from '../upstream-auth/index.js';
-import { createLegacySseForwarder } from './legacy-sse/index.js';
-import { createStdioForwarder } from './stdio/index.js';
 
 export interface UpstreamForwarderOptions {
   trustForwardedHeaders: boolean;
@@ -25,10 +23,16 @@ export interface UpstreamForwarderOptions {
  */
 export async function createUpstreamForwarder(upstream: UpstreamConfig, options: UpstreamForwarderOptions): Promise<Forwarder> {
   switch (upstream.type) {
-    case 'stdio':
+    // The bridges are loaded only when configured: they pull in the MCP SDK,
+    // a tenth of a second of start-up that an HTTP upstream does not need.
+    case 'stdio': {
+      const { createStdioForwarder } = await import('./stdio/index.js');
       return createStdioForwarder(upstream, options);
-    case 'legacy-sse':
+    }
+    case 'legacy-sse': {
+      const { createLegacySseForwarder } = await import('./legacy-sse/index.js');
       return createLegacySseForwarder(upstream, { logger: options.logger, auth: options.auth });
+    }
     case 'http':
       return createForwarder({ upstream, trustForwardedHeaders: options.trustForwardedHeaders, publicUrl: options.publicUrl, ...(options.auth ? { auth: options.auth } : {}) });
   }

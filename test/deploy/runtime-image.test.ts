@@ -1,6 +1,6 @@
 /**
  * What the Dockerfile's runtime stage contains, assembled and run without Docker:
- * the compiled gateway (tsconfig.build.json, as the build stage), package.json, bin/ and
+ * the compiled and bundled gateway (`npm run build`, as the build stage), package.json, bin/ and
  * node_modules from `npm ci --omit=dev --ignore-scripts` (the prod-deps stage's command).
  * It then runs with the root filesystem mounted read-only (a private mount namespace) in the
  * layout the Kubernetes manifests give it — the baseline policy in a ConfigMap-style volume,
@@ -9,7 +9,7 @@
  * dependency and writes nothing.
  */
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -31,6 +31,8 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'mcp-gw-image-'));
   app = join(work, 'app');
   await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(app, 'dist')]);
+  // The rest of `npm run build`: the bundle bin/mcp-auth-gateway.js runs.
+  await run(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), '--outdir', join(app, 'dist/bundle')]);
   for (const file of ['package.json', 'package-lock.json']) cpSync(join(ROOT, file), join(app, file));
   cpSync(join(ROOT, 'bin'), join(app, 'bin'), { recursive: true });
   await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app, timeout: 120_000 });
@@ -44,6 +46,17 @@ describe('the runtime image contents', () => {
     expect(existsSync(join(app, 'node_modules/@modelcontextprotocol/sdk'))).toBe(true);
     expect(DEV_ONLY.filter((name) => existsSync(join(app, 'node_modules', name)))).toEqual([]);
     expect(existsSync(join(app, 'dist/demo'))).toBe(false);
+  });
+
+  it('load every part of the bundle, the ones loaded only when configured (stdio, legacy SSE, AS facade) included', async () => {
+    const chunks = readdirSync(join(app, 'dist/bundle/chunks')).filter((name) => name.endsWith('.js'));
+    expect(chunks.some((name) => name.startsWith('stdio-'))).toBe(true);
+    expect(chunks.some((name) => name.startsWith('authorization-server-'))).toBe(true);
+    for (const name of chunks) {
+      // Outside the repository's node_modules: only the image's production dependencies resolve.
+      const loaded = await run(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(join(app, 'dist/bundle/chunks', name))}); console.log('loaded')`], { cwd: app });
+      expect(loaded.stdout.trim(), name).toBe('loaded');
+    }
   });
 
   it('serve a token round trip on a read-only root filesystem, as the manifests lay it out, and exit 0 on SIGTERM', async () => {
