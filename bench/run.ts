@@ -44,6 +44,8 @@ const USAGE = `npm run bench -- [options]
   --client-cpus LIST      taskset CPU list for load generators and the harness (default 1)
   --no-build              do not rebuild dist/ even when src/ is newer
   --out FILE              also write the JSON results here
+  --profile DIR           write a CPU profile of the gateway (node --cpu-prof) into DIR when it stops;
+                          open it in Chrome DevTools or speedscope (combine with --only saturation)
 `;
 
 function parseOptions(): { options: BenchOptions; loadGenerator: LoadGeneratorName | undefined; serverCpus: string; clientCpus: string } {
@@ -62,6 +64,7 @@ function parseOptions(): { options: BenchOptions; loadGenerator: LoadGeneratorNa
       'client-cpus': { type: 'string', default: '1' },
       'no-build': { type: 'boolean', default: false },
       out: { type: 'string' },
+      profile: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -103,6 +106,7 @@ function parseOptions(): { options: BenchOptions; loadGenerator: LoadGeneratorNa
       startupRuns: quick ? 3 : 10,
       scenarios,
       out: values.out,
+      profileDir: values.profile === undefined ? undefined : path.resolve(values.profile),
       build: !values['no-build'],
     },
     loadGenerator: generator,
@@ -184,7 +188,7 @@ async function main(): Promise<number> {
       startBenchServer('reference gateway', pinning.server, 'reference-gateway/server.ts', [
         '--upstream', upstreamUrl, '--jwks', tokens.jwksUrl, '--issuer', tokens.issuer, '--audience', tokens.audience, '--audit', path.join(workDir, 'reference-audit.jsonl'),
       ]),
-      startGateway(pinning.server, configFile),
+      startGateway(pinning.server, configFile, options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : []),
     ]);
     servers.push(bare, reference, gateway);
 

@@ -36,6 +36,8 @@ export interface BenchOptions {
   startupRuns: number;
   scenarios: string[];
   out: string | undefined;
+  /** --profile: the gateway runs with --cpu-prof and writes its profile here. */
+  profileDir: string | undefined;
   build: boolean;
 }
 

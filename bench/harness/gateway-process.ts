@@ -84,12 +84,12 @@ export interface GatewayReady {
 }
 
 /** Starts the compiled gateway and waits until /readyz answers 200. */
-export async function startGateway(cpus: string | undefined, configFile: string): Promise<ServerProcess<GatewayReady>> {
+export async function startGateway(cpus: string | undefined, configFile: string, nodeArgs: string[] = []): Promise<ServerProcess<GatewayReady>> {
   const started = performance.now();
   const gateway = await startProcess({
     name: 'gateway',
     cpus,
-    command: [process.execPath, [path.join(REPO_ROOT, 'bin/mcp-auth-gateway.js'), 'serve', '--config', configFile]],
+    command: [process.execPath, [...nodeArgs, path.join(REPO_ROOT, 'bin/mcp-auth-gateway.js'), 'serve', '--config', configFile]],
     ready: (line, stream) => {
       if (stream !== 'stderr' || !line.includes('gateway listening')) return undefined;
       const entry = JSON.parse(line) as { msg?: string; address?: string };
