@@ -72,7 +72,10 @@ export function createForward({ forwarder, sessions, sse, upstreamAuth, tools, m
       const upstreamSession = headers['mcp-session-id'];
       if (sessions && typeof upstreamSession === 'string') headers['mcp-session-id'] = sessions.wrap(upstreamSession, principalKey(caller.principal));
       const transforms: Transform[] = [];
-      const tap = createOutcomeTap(String(headers['content-type'] ?? ''), (id, outcome) => observation.outcomes.set(idKey(id as JsonRpcId), outcome));
+      // Outcomes are recorded for the messages this request carried: a POST's. A GET stream
+      // decides no message, so it is not tapped (one Transform and decoder less per idle stream).
+      const tap =
+        c.req.method === 'POST' ? createOutcomeTap(String(headers['content-type'] ?? ''), (id, outcome) => observation.outcomes.set(idKey(id as JsonRpcId), outcome)) : undefined;
       if (tap) transforms.push(tap);
       if (selector) {
         const filter = createListFilter(status, headers, {
