@@ -11,6 +11,35 @@ export interface SseKeepAliveOptions {
 }
 
 /**
+ * One interval per tick period, shared by every stream with that period: 5,000
+ * idle streams cost one timer firing every few seconds, not 5,000 of them.
+ */
+const tickers = new Map<number, { timer: NodeJS.Timeout; streams: Set<SseKeepAlive> }>();
+
+function startTicking(tickMs: number, stream: SseKeepAlive): void {
+  let ticker = tickers.get(tickMs);
+  if (!ticker) {
+    const streams = new Set<SseKeepAlive>();
+    const timer = setInterval(() => {
+      const now = Date.now();
+      // A stream that ends during its tick leaves the set; Set iteration allows that.
+      for (const each of streams) each.tick(now);
+    }, tickMs);
+    timer.unref();
+    ticker = { timer, streams };
+    tickers.set(tickMs, ticker);
+  }
+  ticker.streams.add(stream);
+}
+
+function stopTicking(tickMs: number, stream: SseKeepAlive): void {
+  const ticker = tickers.get(tickMs);
+  if (!ticker?.streams.delete(stream) || ticker.streams.size > 0) return;
+  clearInterval(ticker.timer);
+  tickers.delete(tickMs);
+}
+
+/**
  * For SSE responses: writes a comment line (`: keep-alive`) when the stream
  * has been quiet, so proxies and clients do not drop a healthy but silent
  * stream, and ends a stream the upstream has not fed for too long, so idle
@@ -22,14 +51,16 @@ export class SseKeepAlive extends Transform {
   #lastOutputAt = Date.now();
   #lastInputAt = Date.now();
   #atLineBoundary = true;
-  readonly #timer: NodeJS.Timeout | undefined;
+  /** How often the stream is looked at; undefined when neither keep-alives nor the idle timeout are on. */
+  readonly #tickMs: number | undefined;
 
   constructor(private readonly options: SseKeepAliveOptions) {
     super();
-    const tickMs = Math.max(50, Math.min(options.keepAliveMs || Infinity, options.idleTimeoutMs || Infinity) / 4);
+    // Rounded, so streams with the same options share one ticker.
+    const tickMs = Math.round(Math.max(50, Math.min(options.keepAliveMs || Infinity, options.idleTimeoutMs || Infinity) / 4));
     if (Number.isFinite(tickMs)) {
-      this.#timer = setInterval(() => this.#tick(), tickMs);
-      this.#timer.unref();
+      this.#tickMs = tickMs;
+      startTicking(tickMs, this);
     }
   }
 
@@ -53,8 +84,8 @@ export class SseKeepAlive extends Transform {
     callback(error);
   }
 
-  #tick(): void {
-    const now = Date.now();
+  /** Called by the shared ticker: ends an idle stream, or writes a keep-alive comment. */
+  tick(now: number): void {
     const { keepAliveMs, idleTimeoutMs } = this.options;
     if (idleTimeoutMs > 0 && now - this.#lastInputAt >= idleTimeoutMs) {
       this.destroy(Object.assign(new Error('SSE stream idle for too long'), { code: SSE_IDLE_TIMEOUT }));
@@ -68,6 +99,6 @@ export class SseKeepAlive extends Transform {
   }
 
   #stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
+    if (this.#tickMs !== undefined) stopTicking(this.#tickMs, this);
   }
 }

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createParser } from 'eventsource-parser';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SseKeepAlive } from '../../../src/proxy/index.js';
 
 /** Writes the parts with a pause after each (long enough for keep-alives), returns the output. */
@@ -37,5 +37,30 @@ describe('SseKeepAlive', () => {
     const output = await run(parts, 200);
     expect(output).toContain(': keep-alive');
     expect(events(output)).toEqual(expected);
+  });
+
+  it('shares one timer among streams with the same options, and stops it when the last one ends', async () => {
+    const setIntervalSpy = vi.spyOn(globalThis, 'setInterval');
+    const clearIntervalSpy = vi.spyOn(globalThis, 'clearInterval');
+    try {
+      const streams = Array.from({ length: 50 }, () => new SseKeepAlive({ keepAliveMs: 60, idleTimeoutMs: 0 }));
+      const outputs = streams.map((stream) => {
+        const output = { text: '' };
+        stream.on('data', (chunk: Buffer) => (output.text += chunk.toString()));
+        return output;
+      });
+      expect(setIntervalSpy).toHaveBeenCalledTimes(1);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Every stream got its keep-alives from the one timer.
+      for (const output of outputs) expect(output.text).toContain(': keep-alive\n');
+      streams.slice(1).forEach((stream) => stream.destroy());
+      expect(clearIntervalSpy).not.toHaveBeenCalled();
+      streams[0]!.end();
+      await once(streams[0]!, 'end');
+      expect(clearIntervalSpy).toHaveBeenCalledTimes(1);
+    } finally {
+      setIntervalSpy.mockRestore();
+      clearIntervalSpy.mockRestore();
+    }
   });
 });
