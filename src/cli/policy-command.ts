@@ -13,6 +13,8 @@ import {
   PolicyTestFileError,
   runPolicyTests,
 } from '../policy/index.js';
+import { buildClaimMapping, type ClaimMapping } from '../auth/index.js';
+import { ConfigError, loadConfigFile } from '../config/index.js';
 import { buildMetadataUrl } from '../discovery/index.js';
 import type { CliIo } from './main.js';
 import { UsageError } from './usage-error.js';
@@ -23,9 +25,12 @@ export const POLICY_USAGE = `Usage: mcp-auth-gateway policy <validate|explain|te
       Schema and semantic checks of a policy directory. Exit 1 on errors
       (and on warnings with --strict).
 
-  policy explain --policy <dir> --claims <json|jwt|@file> --request <json|@file> [--resource <url>] [--json]
+  policy explain --policy <dir> --claims <json|jwt|@file> --request <json|@file> [--resource <url>] [--config <gateway.yaml>] [--json]
       The decision for one request: the rule that matched, required vs granted
-      scopes, and the exact response (challenge) the client would get.
+      scopes, and the exact response (challenge) the client would get. With
+      --config, the claims are read through the claim mapping of the
+      authorizationServers entry their iss names (Okta cid, Entra roles, …),
+      and --resource defaults to the config's resource.url.
 
   policy test <dir> <tests.yaml>
       Runs YAML test cases (claims + request → expected decision and challenge).
@@ -76,6 +81,7 @@ async function explain(argv: readonly string[], io: CliIo): Promise<number> {
       claims: { type: 'string' },
       request: { type: 'string' },
       resource: { type: 'string' },
+      config: { type: 'string' },
       json: { type: 'boolean' },
     },
   });
@@ -84,10 +90,37 @@ async function explain(argv: readonly string[], io: CliIo): Promise<number> {
   if (!policy) return 1;
   const claims = parseClaimsInput(await readArgument(values.claims));
   const request = parseRequestInput(JSON.parse(await readArgument(values.request)) as unknown);
-  const resourceMetadataUrl = values.resource ? buildMetadataUrl(values.resource) : 'https://<gateway>/.well-known/oauth-protected-resource/<path>';
-  const explanation = explainDecision(policy, callerFromClaims(claims), request, { resourceMetadataUrl });
+  let mapping: ClaimMapping | undefined;
+  let resource = values.resource;
+  if (values.config) {
+    const issuer = await issuerFromConfig(values.config, claims.iss, io);
+    if (!issuer) return 1;
+    mapping = buildClaimMapping(issuer.claimMapping);
+    resource ??= issuer.resourceUrl;
+  }
+  const resourceMetadataUrl = resource ? buildMetadataUrl(resource) : 'https://<gateway>/.well-known/oauth-protected-resource/<path>';
+  const explanation = explainDecision(policy, callerFromClaims(claims, mapping), request, { resourceMetadataUrl });
   io.stdout.write(values.json ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation));
   return 0;
+}
+
+/** The gateway config's entry for the claims' issuer (its claim mapping), or undefined after saying why. */
+async function issuerFromConfig(configPath: string, iss: string | undefined, io: CliIo) {
+  let config;
+  try {
+    config = await loadConfigFile(configPath, { env: io.env });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr.write(`${configPath}: invalid\n${error.message}\n`);
+    return undefined;
+  }
+  const server = config.authorizationServers.find((candidate) => candidate.issuer === iss);
+  if (!server) {
+    const known = config.authorizationServers.map((candidate) => candidate.issuer).join(', ') || 'none';
+    io.stderr.write(`the claims' iss (${iss ?? 'missing'}) is not an authorizationServers issuer in ${configPath} (${known}); the gateway would refuse this token\n`);
+    return undefined;
+  }
+  return { claimMapping: server.claimMapping, resourceUrl: config.resource.url };
 }
 
 async function test(argv: readonly string[], io: CliIo): Promise<number> {

@@ -1,5 +1,5 @@
 import { decodeJwt, type JWTPayload } from 'jose';
-import { readClientId, readScopes } from '../auth/index.js';
+import { readClientId, readScopes, type ClaimMapping } from '../auth/index.js';
 import { buildErrorResponse } from '../errors/index.js';
 import { parseJsonRpcBody, type JsonRpcBody } from '../jsonrpc/index.js';
 import type { CompiledPolicy } from './compiled-policy.js';
@@ -8,8 +8,13 @@ import { isDenied } from './decision.js';
 import { buildDenial } from './denial.js';
 import type { Caller } from './rule.js';
 
-/** The caller as the policy sees it, from token claims (`scope`/`scp`, `client_id`/`azp`). */
-export function callerFromClaims(claims: JWTPayload): Caller & { clientId: string | undefined } {
+/**
+ * The caller as the policy sees it, from token claims: through the issuer's claim
+ * mapping when one is given (as the gateway reads that issuer's tokens), else the
+ * standard claims (`scope`/`scp`, `client_id`/`azp`).
+ */
+export function callerFromClaims(claims: JWTPayload, mapping?: ClaimMapping): Caller & { clientId: string | undefined } {
+  if (mapping) return { scopes: mapping.scopes(claims), claims, clientId: mapping.clientId(claims) };
   return { scopes: readScopes(claims), claims, clientId: readClientId(claims) };
 }
 

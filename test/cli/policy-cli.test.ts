@@ -74,6 +74,31 @@ describe('policy explain', () => {
     expect(JSON.parse(stdout)).toMatchObject({ effect: 'allow', grantedScopes: ['admin'] });
   });
 
+  it('with --config, reads the claims through their issuer\'s claim mapping, as the gateway would', async () => {
+    // Entra-style: the permissions are app roles in `roles`, which the standard claims do not hold.
+    const config = scratch({
+      'gateway.yaml': [
+        'resource: { url: "https://mcp.example.com/mcp" }',
+        'authorizationServers:',
+        '  - issuer: https://login.example.com/tenant/v2.0',
+        '    jwksUri: https://login.example.com/tenant/keys',
+        '    claimMapping: { clientId: [azp, appid], additionalScopes: [roles] }',
+        'upstream: { url: "http://127.0.0.1:3000/mcp" }',
+      ].join('\n'),
+    });
+    const claims = JSON.stringify({ iss: 'https://login.example.com/tenant/v2.0', sub: 'dave', appid: 'agent-7', roles: ['tickets:read', 'tickets:write'] });
+    const request = JSON.stringify({ method: 'tools/call', params: { name: 'create_ticket' } });
+    const plain = await run(['policy', 'explain', '--policy', POLICIES, '--claims', claims, '--request', request, '--json']);
+    expect(JSON.parse(plain.stdout)).toMatchObject({ effect: 'deny' });
+    const mapped = await run(['policy', 'explain', '--policy', POLICIES, '--claims', claims, '--request', request, '--config', join(config, 'gateway.yaml'), '--json']);
+    expect(mapped.code, mapped.stderr).toBe(0);
+    expect(JSON.parse(mapped.stdout)).toMatchObject({ effect: 'allow', grantedScopes: ['tickets:read', 'tickets:write'] });
+
+    const stranger = await run(['policy', 'explain', '--policy', POLICIES, '--claims', JSON.stringify({ iss: 'https://other.example.com', roles: ['admin'] }), '--request', request, '--config', join(config, 'gateway.yaml')]);
+    expect(stranger.code).toBe(1);
+    expect(stranger.stderr).toContain("the claims' iss (https://other.example.com) is not an authorizationServers issuer");
+  });
+
   it('a missing option is a usage error (exit 2)', async () => {
     expect((await run(['policy', 'explain', '--policy', POLICIES])).code).toBe(2);
   });
