@@ -28,3 +28,47 @@ export function slope(points: ReadonlyArray<{ x: number; y: number }>): number {
   }
   return denominator === 0 ? Number.NaN : numerator / denominator;
 }
+
+/** One load run, as the saturation-style scenarios record it. */
+export interface LoadRun {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU of the target (and the upstream behind it), share of one CPU. */
+  cpu: number | undefined;
+  /** Other processes' CPU meanwhile, share of one CPU. */
+  othersCpu: number | undefined;
+}
+
+/** Medians over the runs of one target and case (rounds), with the req/s range. */
+export interface LoadSummary {
+  runs: number;
+  rps: number;
+  rpsMin: number;
+  rpsMax: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpu: number | undefined;
+  cpuUsPerRequest: number | undefined;
+  othersCpu: number | undefined;
+}
+
+export function summarizeRuns(runs: readonly LoadRun[]): LoadSummary {
+  const medianOf = (pick: (run: LoadRun) => number | undefined) => {
+    const values = runs.map(pick).filter((v): v is number => v !== undefined);
+    return values.length > 0 ? median(values) : undefined;
+  };
+  const rps = median(runs.map((run) => run.rps));
+  const cpu = medianOf((run) => run.cpu);
+  return {
+    runs: runs.length,
+    rps,
+    rpsMin: Math.min(...runs.map((run) => run.rps)),
+    rpsMax: Math.max(...runs.map((run) => run.rps)),
+    p50Ms: median(runs.map((run) => run.p50Ms)),
+    p99Ms: median(runs.map((run) => run.p99Ms)),
+    cpu,
+    cpuUsPerRequest: cpu === undefined ? undefined : (cpu / rps) * 1e6,
+    othersCpu: medianOf((run) => run.othersCpu),
+  };
+}

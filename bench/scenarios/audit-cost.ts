@@ -8,23 +8,15 @@
 import type { BenchContext } from '../harness/context.js';
 import { runLoad } from '../harness/load-generator.js';
 import { startCpuWindow } from '../harness/proc-stats.js';
-import { median } from '../harness/stats.js';
+import { summarizeRuns, type LoadRun, type LoadSummary } from '../harness/stats.js';
 import type { Payload } from './saturation.js';
 
 export const AUDIT_MODES = ['off', 'async', 'sync'] as const;
 export type AuditMode = (typeof AUDIT_MODES)[number];
 
-export interface AuditCostRow {
+export interface AuditCostRow extends LoadSummary {
   mode: AuditMode;
   payload: Payload;
-  runs: number;
-  rps: number;
-  rpsMin: number;
-  rpsMax: number;
-  p50Ms: number;
-  p99Ms: number;
-  cpuUsPerRequest: number | undefined;
-  othersCpu: number | undefined;
   errors: number;
 }
 
@@ -40,7 +32,7 @@ export async function runAuditCost(ctx: BenchContext, gateways: Record<AuditMode
     runLoad(ctx.generator, { url: gateways[mode].url, connections: options.connections, durationSeconds, mode: payload, tokenFile: ctx.tokenFiles.one }, ctx.pinning.client, ctx.workDir);
 
   for (const mode of AUDIT_MODES) await run(mode, 'json', options.warmupSeconds);
-  const samples: Array<{ mode: AuditMode; payload: Payload; rps: number; p50Ms: number; p99Ms: number; cpu: number | undefined; others: number | undefined; errors: number }> = [];
+  const samples: Array<LoadRun & { mode: AuditMode; payload: Payload; errors: number }> = [];
   for (let round = 1; round <= options.rounds; round += 1) {
     const order = AUDIT_MODES.map((_, index) => AUDIT_MODES[(index + round - 1) % AUDIT_MODES.length]!);
     for (const mode of order) {
@@ -50,7 +42,7 @@ export async function runAuditCost(ctx: BenchContext, gateways: Record<AuditMode
         const result = await run(mode, payload, options.durationSeconds);
         const window = endWindow();
         const cpu = window ? (window.perServer[pid] ?? 0) + (window.perServer[ctx.upstreamPid] ?? 0) : undefined;
-        samples.push({ mode, payload, rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpu, others: window?.others, errors: result.errors + result.non2xx });
+        samples.push({ mode, payload, rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpu, othersCpu: window?.others, errors: result.errors + result.non2xx });
         ctx.log(`  r${round} audit ${mode.padEnd(5)} ${payload.padEnd(4)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms` + (window ? `  others ${((window.others ?? 0) * 100).toFixed(0)}%` : ''));
       }
     }
@@ -60,23 +52,7 @@ export async function runAuditCost(ctx: BenchContext, gateways: Record<AuditMode
   for (const payload of payloads) {
     for (const mode of AUDIT_MODES) {
       const mine = samples.filter((s) => s.mode === mode && s.payload === payload);
-      const defined = (values: Array<number | undefined>) => values.filter((v): v is number => v !== undefined);
-      const rps = median(mine.map((s) => s.rps));
-      const cpus = defined(mine.map((s) => s.cpu));
-      const others = defined(mine.map((s) => s.others));
-      summary.push({
-        mode,
-        payload,
-        runs: mine.length,
-        rps,
-        rpsMin: Math.min(...mine.map((s) => s.rps)),
-        rpsMax: Math.max(...mine.map((s) => s.rps)),
-        p50Ms: median(mine.map((s) => s.p50Ms)),
-        p99Ms: median(mine.map((s) => s.p99Ms)),
-        cpuUsPerRequest: cpus.length > 0 ? (median(cpus) / rps) * 1e6 : undefined,
-        othersCpu: others.length > 0 ? median(others) : undefined,
-        errors: mine.reduce((sum, s) => sum + s.errors, 0),
-      });
+      summary.push({ mode, payload, ...summarizeRuns(mine), errors: mine.reduce((sum, s) => sum + s.errors, 0) });
     }
   }
   return { summary };

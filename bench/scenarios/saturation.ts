@@ -8,7 +8,7 @@
 import { TARGETS, type BenchContext, type TargetName } from '../harness/context.js';
 import { runLoad, type LoadResult } from '../harness/load-generator.js';
 import { readPeakRssBytes, resetPeakRss, startCpuWindow } from '../harness/proc-stats.js';
-import { median } from '../harness/stats.js';
+import { median, summarizeRuns, type LoadSummary } from '../harness/stats.js';
 
 export type Payload = 'json' | 'sse';
 export type TokenCount = '1' | '1000';
@@ -26,19 +26,10 @@ export interface SaturationSample extends LoadResult {
   peakRssBytes: number | undefined;
 }
 
-export interface SaturationSummary {
+export interface SaturationSummary extends LoadSummary {
   target: TargetName;
   payload: Payload;
   tokens: TokenCount;
-  runs: number;
-  rps: number;
-  rpsMin: number;
-  rpsMax: number;
-  p50Ms: number;
-  p99Ms: number;
-  targetCpu: number | undefined;
-  cpuUsPerRequest: number | undefined;
-  othersCpu: number | undefined;
   peakRssBytes: number | undefined;
   errors: number;
   non2xx: number;
@@ -110,26 +101,13 @@ function summarize(samples: readonly SaturationSample[]): SaturationSummary[] {
       for (const tokens of tokenCounts(target)) {
         const mine = samples.filter((s) => s.target === target && s.payload === payload && s.tokens === tokens);
         if (mine.length === 0) continue;
-        const m = (pick: (s: SaturationSample) => number | undefined) => {
-          const values = mine.map(pick).filter((v): v is number => v !== undefined);
-          return values.length > 0 ? median(values) : undefined;
-        };
-        const rps = m((s) => s.rps)!;
-        const targetCpu = m((s) => (s.targetCpu === undefined ? undefined : s.targetCpu + (s.upstreamCpu ?? 0)));
+        const peaks = mine.map((s) => s.peakRssBytes).filter((v): v is number => v !== undefined);
         summary.push({
           target,
           payload,
           tokens,
-          runs: mine.length,
-          rps,
-          rpsMin: Math.min(...mine.map((s) => s.rps)),
-          rpsMax: Math.max(...mine.map((s) => s.rps)),
-          p50Ms: m((s) => s.p50Ms)!,
-          p99Ms: m((s) => s.p99Ms)!,
-          targetCpu,
-          cpuUsPerRequest: targetCpu === undefined ? undefined : (targetCpu / rps) * 1e6,
-          othersCpu: m((s) => s.othersCpu),
-          peakRssBytes: m((s) => s.peakRssBytes),
+          ...summarizeRuns(mine.map((s) => ({ ...s, cpu: s.targetCpu === undefined ? undefined : s.targetCpu + (s.upstreamCpu ?? 0) }))),
+          peakRssBytes: peaks.length > 0 ? median(peaks) : undefined,
           errors: mine.reduce((sum, s) => sum + s.errors, 0),
           non2xx: mine.reduce((sum, s) => sum + s.non2xx, 0),
         });
