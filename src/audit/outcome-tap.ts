@@ -1,30 +1,33 @@
-import { Transform, type TransformCallback } from 'node:stream';
 import { JsonOutcomeScanner, type ResponseOutcome } from './json-outcome-scanner.js';
 
 /**
- * A pass-through stream that reads the JSON-RPC outcome(s) of a response
- * (JSON or SSE) as the bytes go by to the client: every chunk is forwarded
- * before it is looked at, nothing is held back or copied beyond the current
- * chunk. Other content types are forwarded without a look.
+ * Reads the JSON-RPC outcome(s) of a response (JSON or SSE) from its body
+ * chunks as they go by to the client. It is an observer, not a stream stage:
+ * the forwarder hands it each chunk it reads from the upstream (a `data`
+ * listener next to the pipe), so the response gets no extra Transform, buffer
+ * or copy, and the tap can never hold a byte back. Other content types are not
+ * read (undefined).
  */
-export function createOutcomeTap(contentType: string | undefined, onOutcome: (id: unknown, outcome: ResponseOutcome) => void): Transform | undefined {
+export interface OutcomeTap {
+  write(chunk: Buffer): void;
+}
+
+export function createOutcomeTap(contentType: string | undefined, onOutcome: (id: unknown, outcome: ResponseOutcome) => void): OutcomeTap | undefined {
   const type = (contentType ?? '').toLowerCase();
   if (type.startsWith('text/event-stream')) return new SseOutcomeTap(onOutcome);
   if (/^application\/(?:[\w.+-]+\+)?json/.test(type)) return new JsonOutcomeTap(onOutcome);
   return undefined;
 }
 
-class JsonOutcomeTap extends Transform {
+class JsonOutcomeTap implements OutcomeTap {
   readonly #decoder = new TextDecoder();
   readonly #scanner: JsonOutcomeScanner;
 
   constructor(onOutcome: (id: unknown, outcome: ResponseOutcome) => void) {
-    super();
     this.#scanner = new JsonOutcomeScanner(onOutcome);
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    callback(null, chunk);
+  write(chunk: Buffer): void {
     this.#scanner.write(this.#decoder.decode(chunk, { stream: true }));
   }
 }
@@ -33,7 +36,7 @@ class JsonOutcomeTap extends Transform {
  * SSE: only `data:` lines are JSON; each event is one document (data lines
  * joined with "\n"). Lines may end in CRLF, LF or CR and split across chunks.
  */
-class SseOutcomeTap extends Transform {
+class SseOutcomeTap implements OutcomeTap {
   readonly #decoder = new TextDecoder();
   readonly #scanner: JsonOutcomeScanner;
   /** Field name of the current line, while it is being read (up to the colon). */
@@ -44,12 +47,10 @@ class SseOutcomeTap extends Transform {
   #afterCr = false;
 
   constructor(onOutcome: (id: unknown, outcome: ResponseOutcome) => void) {
-    super();
     this.#scanner = new JsonOutcomeScanner(onOutcome);
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    callback(null, chunk);
+  write(chunk: Buffer): void {
     const text = this.#decoder.decode(chunk, { stream: true });
     let dataStart = -1;
     for (let index = 0; index < text.length; index += 1) {

@@ -29,6 +29,7 @@ const BEARER = /\b(bearer)\s+[A-Za-z0-9\-._~+/]{8,}=*/gi;
 const MAX_DEPTH = 24;
 const MAX_STRING = 1024;
 const MAX_ITEMS = 100;
+const MAX_REMEMBERED_KEYS = 1024;
 export const REDACTED = '[REDACTED]';
 
 /**
@@ -40,25 +41,33 @@ export const REDACTED = '[REDACTED]';
 export function createRedactor(options: RedactionOptions): (value: unknown) => unknown {
   const sensitive = [...DEFAULT_SENSITIVE_KEYS, ...options.keys].map(normalizeKey);
   const paths = options.paths.map(parsePath);
+  // Argument names repeat from call to call: decide each name once (bounded, names are client data).
+  const verdicts = new Map<string, boolean>();
   const isSensitive = (key: string) => {
-    const normalized = normalizeKey(key);
-    return sensitive.some((name) => normalized.includes(name));
+    let verdict = verdicts.get(key);
+    if (verdict === undefined) {
+      const normalized = normalizeKey(key);
+      verdict = sensitive.some((name) => normalized.includes(name));
+      if (verdicts.size >= MAX_REMEMBERED_KEYS) verdicts.clear();
+      verdicts.set(key, verdict);
+    }
+    return verdict;
   };
 
   function visit(value: unknown, path: string[], depth: number): unknown {
-    if (paths.some((pattern) => matchesPath(pattern, path))) return REDACTED;
+    if (paths.length > 0 && paths.some((pattern) => matchesPath(pattern, path))) return REDACTED;
     if (typeof value === 'string') return maskString(value);
     if (typeof value !== 'object' || value === null) return value;
     if (depth >= MAX_DEPTH) return '[depth limit]';
     if (Array.isArray(value)) {
-      const items = value.slice(0, MAX_ITEMS).map((item, index) => visit(item, [...path, String(index)], depth + 1));
+      const items = value.slice(0, MAX_ITEMS).map((item, index) => visit(item, paths.length > 0 ? [...path, String(index)] : path, depth + 1));
       if (value.length > MAX_ITEMS) items.push(`[+${value.length - MAX_ITEMS} items]`);
       return items;
     }
     const result: Record<string, unknown> = {};
     for (const [key, child] of Object.entries(value)) {
       // A member name is client data like any value: it may hold a token.
-      result[maskString(key)] = isSensitive(key) ? REDACTED : visit(child, [...path, key], depth + 1);
+      result[maskString(key)] = isSensitive(key) ? REDACTED : visit(child, paths.length > 0 ? [...path, key] : path, depth + 1);
     }
     return result;
   }

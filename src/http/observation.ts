@@ -16,6 +16,6 @@ export interface RequestObservation {
   refusedTokenFingerprint?: string;
   /** Set by `forward` once the upstream answered (or failed mid-stream). */
   forward?: { status: number; upstreamMs: number; endedBy: 'complete' | 'client' | 'upstream' };
-  /** JSON-RPC outcomes read from the response, by `idKey`. */
-  outcomes: Map<string, ResponseOutcome>;
+  /** JSON-RPC outcomes read from the response, by `idKey`; absent (and not read) when audit is off. */
+  outcomes?: Map<string, ResponseOutcome>;
 }

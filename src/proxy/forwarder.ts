@@ -30,14 +30,19 @@ export interface ForwardRequest {
   /** Request headers to set on the upstream request, over the client's (lowercase names). */
   headerOverrides?: Record<string, string>;
   /**
-   * Transforms the response body on its way to the client (list filtering,
-   * outcome extraction). Called once the upstream headers are known; returning
-   * none streams the body through untouched. It may adjust `headers` (e.g. drop
-   * Content-Length) before they are sent.
+   * Called once the upstream headers are known, before they are sent (it may
+   * adjust `headers`, e.g. drop Content-Length): how the body goes to the client.
    */
-  responseTransforms?: (status: number, headers: Record<string, string | string[]>) => Transform[];
+  prepareResponse?: (status: number, headers: Record<string, string | string[]>) => ResponsePlan;
   /** Who the call is for: the service credential and identity headers are built for them. */
   caller?: UpstreamCaller;
+}
+
+export interface ResponsePlan {
+  /** Stream stages between the upstream and the client (list filtering); none streams the body through untouched. */
+  transforms: Transform[];
+  /** Sees every body chunk as the upstream sent it, without being a stream stage (the audit's outcome tap). */
+  observe?: (chunk: Buffer) => void;
 }
 
 export interface Forwarder {
@@ -94,7 +99,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     alsoDrop: new Set([...(options.dropRequestHeaders ?? []), ...(options.auth?.dropRequestHeaders ?? [])]),
   };
 
-  async function forward({ incoming, outgoing, body, headerOverrides, responseTransforms, caller }: ForwardRequest): Promise<ForwardOutcome> {
+  async function forward({ incoming, outgoing, body, headerOverrides, prepareResponse, caller }: ForwardRequest): Promise<ForwardOutcome> {
     // Before anything goes upstream: a credential that cannot be obtained is a 502/503 with nothing sent.
     const auth = options.auth && caller ? await options.auth.prepare(caller) : NO_AUTH;
 
@@ -149,14 +154,15 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     }
 
     const headers = buildClientHeaders(response.headers);
-    const transforms = responseTransforms?.(response.statusCode, headers) ?? [];
+    const plan = prepareResponse?.(response.statusCode, headers);
     outgoing.writeHead(response.statusCode, headers);
     // Send the headers now: an SSE stream may stay silent for a while and the
     // client should know the stream is open.
     if (isEventStream(headers)) outgoing.flushHeaders();
 
     try {
-      await pump([response.body, ...transforms, outgoing]);
+      if (plan?.observe) response.body.on('data', plan.observe);
+      await pump([response.body, ...(plan?.transforms ?? []), outgoing]);
       return { status: response.statusCode, upstreamHeadersMs, endedBy: 'complete', credentialRenewed };
     } catch {
       // Client gone or upstream reset mid-stream: the status line is already

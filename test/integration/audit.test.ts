@@ -188,24 +188,45 @@ describe('audit records', () => {
   });
 });
 
+/** Sends an allowed call, a denied call and a malformed token through `target`; returns the metric deltas. */
+async function countersMovedBy(target: Stack) {
+  const scrape = async () => parsePrometheusText(await (await fetch(new URL('/metrics', target.mcpUrl))).text());
+  const token = await target.obtainToken('tickets:read');
+  const before = await scrape();
+  const sendTo = (body: unknown, headers: Record<string, string>) => mcpPost(target.mcpUrl, body, { ...bearer(token), ...headers }).then((response) => response.text());
+  await sendTo(call('echo', { text: 'x' }, 1), stateless('tools/call', 'echo'));
+  await sendTo(call('create_ticket', { title: 'x' }, 2), stateless('tools/call', 'create_ticket'));
+  await mcpPost(target.mcpUrl, call('echo', {}, 3), { authorization: 'Bearer not-a-jwt' }).then((response) => response.text());
+  const after = await scrape();
+  const delta = (name: string, labels: Record<string, string>) => sampleValue(after, name, labels) - sampleValue(before, name, labels);
+  expect(delta('mcp_gateway_messages_total', { method: 'tools/call', decision: 'allow', status: '200' })).toBe(1);
+  expect(delta('mcp_gateway_messages_total', { method: 'tools/call', decision: 'deny', status: '403' })).toBe(1);
+  expect(delta('mcp_gateway_messages_total', { method: 'none', decision: 'none', status: '401' })).toBe(1);
+  expect(delta('mcp_gateway_http_requests_total', { http_method: 'POST', status: '401' })).toBe(1);
+  expect(delta('mcp_gateway_token_validation_failures_total', { reason: 'malformed' })).toBe(1);
+  expect(delta('mcp_gateway_request_duration_seconds_count', { method: 'tools/call' })).toBe(2);
+  expect(delta('mcp_gateway_upstream_response_seconds_count', {})).toBe(1);
+  return { before, after };
+}
+
 describe('metrics', () => {
   it('/metrics is Prometheus text and the counters move as requests flow', async () => {
-    const scrape = async () => parsePrometheusText(await (await fetch(new URL('/metrics', stack.mcpUrl))).text());
-    const token = await stack.obtainToken('tickets:read');
-    const before = await scrape();
-    await send(token, call('echo', { text: 'x' }, 1), stateless('tools/call', 'echo'));
-    await send(token, call('create_ticket', { title: 'x' }, 2), stateless('tools/call', 'create_ticket'));
-    await mcpPost(stack.mcpUrl, call('echo', {}, 3), { authorization: 'Bearer not-a-jwt' }).then((response) => response.text());
-    const after = await scrape();
-    const delta = (name: string, labels: Record<string, string>) => sampleValue(after, name, labels) - sampleValue(before, name, labels);
-    expect(delta('mcp_gateway_messages_total', { method: 'tools/call', decision: 'allow', status: '200' })).toBe(1);
-    expect(delta('mcp_gateway_messages_total', { method: 'tools/call', decision: 'deny', status: '403' })).toBe(1);
-    expect(delta('mcp_gateway_token_validation_failures_total', { reason: 'malformed' })).toBe(1);
-    expect(delta('mcp_gateway_request_duration_seconds_count', { method: 'tools/call' })).toBe(2);
-    expect(delta('mcp_gateway_upstream_response_seconds_count', {})).toBe(1);
+    const { after } = await countersMovedBy(stack);
     expect(sampleValue(after, 'mcp_gateway_policy_info', { version: stack.gateway.policies.current.version, policy_error: '0' })).toBe(1);
     expect(sampleValue(after, 'mcp_gateway_jwks_refreshes_total', { result: 'success' })).toBeGreaterThanOrEqual(1);
     expect(sampleValue(after, 'mcp_gateway_audit_records_total')).toBeGreaterThan(0);
+  });
+
+  it('with audit off, no record is built or written, and the counters move the same', async () => {
+    const quiet = await startStack({ policyDirectory: policies.directory, config: (config) => ({ ...config, audit: { enabled: false } }) });
+    try {
+      const { after } = await countersMovedBy(quiet);
+      expect(quiet.gateway.audit).toBeUndefined();
+      expect(quiet.auditRecords()).toEqual([]);
+      expect(sampleValue(after, 'mcp_gateway_audit_records_total')).toBe(0);
+    } finally {
+      await quiet.close();
+    }
   });
 
   it('counts open SSE streams', async () => {

@@ -66,17 +66,16 @@ export function createForward({ forwarder, sessions, sse, upstreamAuth, tools, m
       request.headerOverrides!['accept-encoding'] = 'identity';
     }
     let streaming = false;
-    request.responseTransforms = (status, headers) => {
+    request.prepareResponse = (status, headers) => {
       headers['x-request-id'] = observation.requestId;
       Object.assign(headers, c.get('corsHeaders'));
       const upstreamSession = headers['mcp-session-id'];
       if (sessions && typeof upstreamSession === 'string') headers['mcp-session-id'] = sessions.wrap(upstreamSession, principalKey(caller.principal));
       const transforms: Transform[] = [];
-      // Outcomes are recorded for the messages this request carried: a POST's. A GET stream
-      // decides no message, so it is not tapped (one Transform and decoder less per idle stream).
-      const tap =
-        c.req.method === 'POST' ? createOutcomeTap(String(headers['content-type'] ?? ''), (id, outcome) => observation.outcomes.set(idKey(id as JsonRpcId), outcome)) : undefined;
-      if (tap) transforms.push(tap);
+      // Outcomes are read (for audit, when on) for the messages this request carried: a POST's.
+      // A GET stream decides no message, so it is not read.
+      const outcomes = c.req.method === 'POST' ? observation.outcomes : undefined;
+      const tap = outcomes && createOutcomeTap(String(headers['content-type'] ?? ''), (id, outcome) => outcomes.set(idKey(id as JsonRpcId), outcome));
       if (selector) {
         const filter = createListFilter(status, headers, {
           policy: c.get('policy'),
@@ -93,7 +92,7 @@ export function createForward({ forwarder, sessions, sse, upstreamAuth, tools, m
         metrics?.openStreams.inc();
         transforms.push(new SseKeepAlive(sse));
       }
-      return transforms;
+      return { transforms, ...(tap ? { observe: (chunk: Buffer) => tap.write(chunk) } : {}) };
     };
     try {
       const outcome = await forwarder.forward(request);

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
-import { buildAuditRecords, buildWho, type AuditLog, type AuditRecord, type ScopeElevationTracker } from '../../audit/index.js';
+import { authenticationFailureReason, buildAuditRecords, buildWho, type AuditLog, type ResponseOutcome, type ScopeElevationTracker } from '../../audit/index.js';
+import type { Principal } from '../../auth/index.js';
+import type { JsonRpcBody } from '../../jsonrpc/index.js';
+import type { Decision } from '../../policy/index.js';
 import { GatewayError } from '../../errors/index.js';
 import type { Logger } from '../../log/index.js';
 import { methodLabel, type GatewayMetrics } from '../../metrics/index.js';
@@ -8,6 +11,7 @@ import { RequestTrace, type OtlpExporter } from '../../tracing/index.js';
 import type { GatewayEnv } from '../context.js';
 import type { RequestObservation } from '../observation.js';
 import { readHeader } from '../request-headers.js';
+import { principalKey } from './abuse-limits.js';
 
 export interface ObservabilityDependencies {
   audit: AuditLog | undefined;
@@ -36,7 +40,8 @@ export function createObserve(deps: ObservabilityDependencies): MiddlewareHandle
       startedAt: performance.now(),
       time: new Date(),
       trace: new RequestTrace(readHeader(c, 'traceparent'), deps.exporter, deps.sampleRatio),
-      outcomes: new Map(),
+      // Outcomes are read from the response for the audit records only.
+      ...(deps.audit ? { outcomes: new Map() } : {}),
     };
     c.set('observation', observation);
     try {
@@ -55,18 +60,46 @@ function record(c: Context<GatewayEnv>, observation: RequestObservation, deps: O
   const latencyMs = performance.now() - observation.startedAt;
   const forwarded = observation.forward;
   const status = forwarded?.status ?? c.res.status;
-  const principal = c.get('principal');
-  const decisions = c.get('decisions');
-  const body = c.get('rpcBody');
-  const error = c.error;
-  const policy = c.get('policy');
+  const facts: MetricFacts = {
+    httpMethod: c.req.method,
+    status,
+    latencyMs,
+    error: c.error,
+    principal: c.get('principal'),
+    body: c.get('rpcBody'),
+    decisions: c.get('decisions'),
+    forwarded,
+  };
+  if (deps.audit) writeAuditRecords(c, observation, facts, deps.audit, deps);
+  if (deps.metrics) recordMetrics(deps.metrics, facts);
+  const method = decidedMethods(facts)?.[0];
+  observation.trace.end(
+    { 'http.request.method': facts.httpMethod, 'http.response.status_code': status, 'mcp.request_id': observation.requestId, ...(method ? { 'mcp.method': method } : {}) },
+    status >= 500,
+  );
+}
 
+/** What metrics and the trace need to know about a finished request (audit needs more). */
+interface MetricFacts {
+  httpMethod: string;
+  status: number;
+  latencyMs: number;
+  error: unknown;
+  principal: Principal | undefined;
+  body: JsonRpcBody | undefined;
+  decisions: readonly Decision[] | undefined;
+  forwarded: RequestObservation['forward'];
+}
+
+/** Only with audit on: building, redacting and writing records is its whole cost (issue 4). */
+function writeAuditRecords(c: Context<GatewayEnv>, observation: RequestObservation, facts: MetricFacts, audit: AuditLog, deps: ObservabilityDependencies): void {
+  const { principal, error } = facts;
   const records = buildAuditRecords(
     {
       requestId: observation.requestId,
       time: observation.time,
-      latencyMs,
-      httpMethod: c.req.method,
+      latencyMs: facts.latencyMs,
+      httpMethod: facts.httpMethod,
       sessionId: readHeader(c, 'mcp-session-id'),
       traceId: observation.trace.traceId,
       source: {
@@ -76,19 +109,19 @@ function record(c: Context<GatewayEnv>, observation: RequestObservation, deps: O
       principal,
       refusedTokenFingerprint: observation.refusedTokenFingerprint,
       error,
-      status,
-      body,
-      decisions,
-      policyVersion: policy?.version,
-      forward: forwarded,
-      outcomes: observation.outcomes,
+      status: facts.status,
+      body: facts.body,
+      decisions: facts.decisions,
+      policyVersion: c.get('policy')?.version,
+      forward: facts.forwarded,
+      outcomes: observation.outcomes ?? NO_OUTCOMES,
       serviceIdentity: c.get('upstreamIdentities')?.service,
     },
     deps.redactArguments,
   );
 
   if (principal) {
-    const key = `${principal.issuer}\n${principal.subject}\n${principal.clientId ?? ''}`;
+    const key = principalKey(principal);
     const elevated = deps.elevation.checkElevation(key, principal.scopes);
     if (elevated && records[0]) {
       records.push({
@@ -105,45 +138,50 @@ function record(c: Context<GatewayEnv>, observation: RequestObservation, deps: O
   }
 
   for (const auditRecord of records) {
-    deps.audit?.write(auditRecord);
+    audit.write(auditRecord);
     deps.metrics?.auditRecords.inc({ event: auditRecord.event });
   }
-  if (deps.metrics) recordMetrics(deps.metrics, c.req.method, status, records, latencyMs, error, forwarded);
-  observation.trace.end(
-    { 'http.request.method': c.req.method, 'http.response.status_code': status, 'mcp.request_id': observation.requestId, ...(records[0]?.what.method ? { 'mcp.method': records[0].what.method } : {}) },
-    status >= 500,
-  );
 }
 
-function recordMetrics(
-  metrics: GatewayMetrics,
-  httpMethod: string,
-  status: number,
-  records: readonly AuditRecord[],
-  latencyMs: number,
-  error: unknown,
-  forwarded: RequestObservation['forward'],
-): void {
-  const statusLabel = String(status);
-  metrics.requests.inc({ http_method: httpMethod, status: statusLabel });
-  for (const auditRecord of records) {
-    if (auditRecord.event === 'scope.elevation') continue;
-    metrics.messages.inc({ method: methodLabel(auditRecord.what.method), decision: auditRecord.decision?.effect ?? 'none', status: statusLabel });
-    if (auditRecord.event === 'authentication.failure') metrics.tokenFailures.inc({ reason: auditRecord.outcome.reason ?? 'unknown' });
+const NO_OUTCOMES: ReadonlyMap<string, ResponseOutcome> = new Map();
+
+/**
+ * The JSON-RPC method of each decided message (undefined for a response), or
+ * undefined when nothing was decided: the same messages the audit records describe.
+ */
+function decidedMethods({ principal, body, decisions }: MetricFacts): Array<string | undefined> | undefined {
+  if (!principal || !body || !decisions) return undefined;
+  return body.messages.map((message) => (message.kind === 'response' ? undefined : message.method));
+}
+
+/** Derived from the request itself, so metrics cost the same with audit on or off. */
+function recordMetrics(metrics: GatewayMetrics, facts: MetricFacts): void {
+  const statusLabel = String(facts.status);
+  metrics.requests.inc({ http_method: facts.httpMethod, status: statusLabel });
+  const methods = decidedMethods(facts);
+  if (methods) {
+    methods.forEach((method, index) => metrics.messages.inc({ method: methodLabel(method), decision: facts.decisions![index]?.effect ?? 'none', status: statusLabel }));
+  } else {
+    metrics.messages.inc({ method: methodLabel(undefined), decision: 'none', status: statusLabel });
+    const failure = facts.principal ? undefined : authenticationFailureReason(facts.error);
+    if (failure) metrics.tokenFailures.inc({ reason: failure });
   }
-  metrics.requestDuration.observe({ method: methodLabel(records[0]?.what.method ?? undefined) }, latencyMs / 1000);
+  metrics.requestDuration.observe({ method: methodLabel(methods?.[0]) }, facts.latencyMs / 1000);
+  const { forwarded, error } = facts;
   if (forwarded) {
     metrics.upstreamDuration.observe({ status: String(forwarded.status) }, forwarded.upstreamMs / 1000);
     if (forwarded.endedBy === 'upstream') metrics.upstreamErrors.inc({ kind: 'reset' });
   }
   if (error instanceof GatewayError) {
-    const kind = {
-      upstream_unreachable: 'unreachable',
-      upstream_timeout: 'timeout',
-      upstream_auth_failed: 'auth_failed',
-      upstream_credential_unavailable: 'credential_unavailable',
-      upstream_credential_refused: 'credential_refused',
-    }[error.code as string];
+    const kind = UPSTREAM_ERROR_KINDS[error.code as string];
     if (kind) metrics.upstreamErrors.inc({ kind });
   }
 }
+
+const UPSTREAM_ERROR_KINDS: Record<string, string> = {
+  upstream_unreachable: 'unreachable',
+  upstream_timeout: 'timeout',
+  upstream_auth_failed: 'auth_failed',
+  upstream_credential_unavailable: 'credential_unavailable',
+  upstream_credential_refused: 'credential_refused',
+};

@@ -34,7 +34,7 @@ const MAX_QUEUED_MESSAGES = 256;
  * upstream's own transport (a child's stdio, a legacy SSE session). Everything
  * before this step (authentication, policy, audit, list filtering) is the same
  * as for an HTTP upstream: the response is handed back as status, headers and
- * a byte stream, through the same `responseTransforms`.
+ * a byte stream, through the same `prepareResponse`.
  *
  * - `initialize` without a session: a new session with its own upstream link
  *   (docs/decisions/0002-one-child-per-session.md), up to `sessions.max`;
@@ -127,7 +127,7 @@ export function createBridgeForwarder(options: BridgeForwarderOptions): Forwarde
     return jsonRpcErrorResponse(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
   }
 
-  async function forward({ incoming, outgoing, parsedBody, body, headerOverrides, responseTransforms, caller }: ForwardRequest): Promise<ForwardOutcome> {
+  async function forward({ incoming, outgoing, parsedBody, body, headerOverrides, prepareResponse, caller }: ForwardRequest): Promise<ForwardOutcome> {
     const started = performance.now();
     let busy: BridgeSession | undefined;
     const claim = (session: BridgeSession) => {
@@ -136,7 +136,7 @@ export function createBridgeForwarder(options: BridgeForwarderOptions): Forwarde
     };
     try {
       const response = await respond(buildTransportRequest(incoming, headerOverrides), parsedBody ?? parseBody(body), caller, claim);
-      return await sendResponse(response, outgoing, responseTransforms, performance.now() - started);
+      return await sendResponse(response, outgoing, prepareResponse, performance.now() - started);
     } finally {
       if (busy) {
         busy.activeRequests -= 1;
@@ -176,7 +176,7 @@ function buildTransportRequest(incoming: IncomingMessage, overrides: Record<stri
 async function sendResponse(
   response: Response,
   outgoing: ServerResponse,
-  responseTransforms: ForwardRequest['responseTransforms'],
+  prepareResponse: ForwardRequest['prepareResponse'],
   upstreamHeadersMs: number,
 ): Promise<ForwardOutcome> {
   const received: Record<string, string> = {};
@@ -184,7 +184,7 @@ async function sendResponse(
     received[name] = value;
   });
   const headers = buildClientHeaders(received);
-  const transforms: Transform[] = responseTransforms?.(response.status, headers) ?? [];
+  const plan = prepareResponse?.(response.status, headers);
   outgoing.writeHead(response.status, headers);
   if (!response.body) {
     outgoing.end();
@@ -197,7 +197,9 @@ async function sendResponse(
   };
   outgoing.once('close', onClose);
   try {
-    await pump([toNodeReadable(response.body), ...transforms, outgoing]);
+    const body = toNodeReadable(response.body);
+    if (plan?.observe) body.on('data', plan.observe);
+    await pump([body, ...(plan?.transforms ?? []), outgoing]);
     return { status: response.status, upstreamHeadersMs, endedBy: 'complete', credentialRenewed: false };
   } catch {
     if (!outgoing.destroyed) outgoing.destroy();

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuditLog } from '../../../src/audit/audit-log.js';
+import { AuditLog, PERIODIC_FLUSH_MS } from '../../../src/audit/audit-log.js';
 import type { AuditRecord } from '../../../src/audit/audit-record.js';
 
 const directories: string[] = [];
@@ -45,5 +45,16 @@ describe('AuditLog write modes', () => {
     log.flush();
     expect(linesIn(file)).toBe(3);
     expect(log.count).toBe(3);
+  });
+
+  it('async: at low traffic, buffered records reach the file within the periodic flush without flush()', async () => {
+    const file = auditFile();
+    const log = new AuditLog({ type: 'file', path: file });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    log.write(record(1));
+    expect(linesIn(file)).toBe(0);
+    const deadline = Date.now() + PERIODIC_FLUSH_MS + 1000;
+    while (linesIn(file) < 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(linesIn(file)).toBe(1);
   });
 });

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { createOutcomeTap, JsonOutcomeScanner, type ResponseOutcome } from '../../../src/audit/index.js';
 
@@ -32,27 +31,22 @@ describe('JsonOutcomeScanner', () => {
 });
 
 describe('outcome tap', () => {
-  it('passes every byte through unchanged while reading SSE outcomes', async () => {
-    const found: unknown[] = [];
-    const tap = createOutcomeTap('text/event-stream; charset=utf-8', (id, outcome) => found.push([id, outcome]))!;
-    let passed = '';
-    tap.on('data', (chunk) => (passed += chunk));
+  it('reads SSE outcomes from chunks split anywhere (CRLF, CR, LF, multi-line data)', () => {
     const text = 'event: message\r\ndata: {"jsonrpc":"2.0","method":"notifications/progress"}\r\n\r\n:ping\rdata: {"jsonrpc":"2.0","id":3,\ndata: "result":{"isError":true}}\n\ndata:{"jsonrpc":"2.0","id":4,"error":{"code":-32000}}\n\n';
-    for (let i = 0; i < text.length; i += 4) tap.write(Buffer.from(text.slice(i, i + 4)));
-    tap.end();
-    await once(tap, 'end');
-    expect(passed).toBe(text);
-    expect(found).toEqual([[3, { result: 'tool_error' }], [4, { result: 'jsonrpc_error', errorCode: -32000 }]]);
+    for (const size of [1, 4, 7, text.length]) {
+      const found: unknown[] = [];
+      const tap = createOutcomeTap('text/event-stream; charset=utf-8', (id, outcome) => found.push([id, outcome]))!;
+      for (let i = 0; i < text.length; i += size) tap.write(Buffer.from(text.slice(i, i + size)));
+      expect(found).toEqual([[3, { result: 'tool_error' }], [4, { result: 'jsonrpc_error', errorCode: -32000 }]]);
+    }
   });
 
-  it('forwards each chunk before it has seen the end of the response', async () => {
-    const tap = createOutcomeTap('application/json', () => undefined)!;
-    const received: string[] = [];
-    tap.on('data', (chunk) => received.push(String(chunk)));
-    tap.write(Buffer.from('{"jsonrpc":"2.0","id":1,"result":{"content":[{"text":"'));
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(received.join('')).toBe('{"jsonrpc":"2.0","id":1,"result":{"content":[{"text":"');
-    tap.end('x"}]}}');
+  it('reads a JSON outcome whose UTF-8 characters are split across chunks', () => {
+    const found: unknown[] = [];
+    const tap = createOutcomeTap('application/json', (id, outcome) => found.push([id, outcome]))!;
+    const bytes = Buffer.from('{"jsonrpc":"2.0","id":"é€","result":{"isError":true}}');
+    for (let i = 0; i < bytes.length; i += 1) tap.write(bytes.subarray(i, i + 1));
+    expect(found).toEqual([['é€', { result: 'tool_error' }]]);
   });
 
   it('does not tap other content types', () => {
