@@ -5,8 +5,9 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { loadPolicyDirectory } from '../../src/policy/index.js';
-import { checkGatewayPod, locateGatewayPod } from '../helpers/gateway-pod-rules.js';
+import { checkGatewayPod, locateGatewayPod, secretFileAt } from '../helpers/gateway-pod-rules.js';
 import { find, findAll, renderHelm, runHelm, validateManifests, writeConfigMapVolume, type Manifest } from '../helpers/kubernetes.js';
 import { httpUpstream } from '../helpers/http-upstream.js';
 
@@ -27,6 +28,21 @@ beforeAll(async () => {
 });
 
 const configOf = (manifests: Manifest[]) => locateGatewayPod(manifests).config;
+const SECRETS_DIR = '/var/run/secrets/mcp-auth-gateway';
+/** The Secrets (and their items) projected into the gateway's secrets directory. */
+const secretSources = (manifests: Manifest[]) =>
+  ((locateGatewayPod(manifests).pod.volumes as Obj[]).find((v) => v.name === 'gateway-credentials')?.projected.sources as Obj[]).map((source) => source.secret);
+
+/**
+ * The session binding keys as the gateway loads them, each `${file:…}` reference of the rendered
+ * config, and the Secret key the pod mounts at that file (undefined when nothing is mounted there).
+ */
+function sessionBinding(manifests: Manifest[]) {
+  const pod = locateGatewayPod(manifests);
+  const raw = (parseYaml(pod.configText ?? '') as Obj | null)?.sessions?.bindingSecrets as string[] | undefined;
+  const references = (raw ?? []).map((entry) => /^\$\{file:(.*)\}$/.exec(entry)?.[1] ?? entry);
+  return { bindingSecrets: pod.config?.sessions.bindingSecrets, references, sources: references.map((file) => secretFileAt(manifests, pod, file)) };
+}
 
 describe('helm lint', () => {
   it.each([[STANDALONE], [SIDECAR]])('passes --strict with %s', async (values) => {
@@ -58,6 +74,16 @@ describe('standalone mode', () => {
         ports: [{ protocol: 'TCP', port: 3000 }],
       },
     ]);
+  });
+
+  it('binds session ids with sessions.bindingSecret.value, put in the chart\'s Secret beside the credential and mounted as a file', () => {
+    const secret = find(standalone, 'Secret', 'tickets-mcp-auth-gateway-credentials');
+    expect(secret.stringData).toEqual({ 'upstream-credential': 'Bearer example-only-not-a-real-token', 'session-binding-key': 'example-only-replace-with-openssl-rand-base64-32' });
+    expect(sessionBinding(standalone)).toEqual({
+      bindingSecrets: ['example-only-replace-with-openssl-rand-base64-32'],
+      references: [`${SECRETS_DIR}/session-binding-key`],
+      sources: [{ secretName: 'tickets-mcp-auth-gateway-credentials', key: 'session-binding-key', value: 'example-only-replace-with-openssl-rand-base64-32' }],
+    });
   });
 
   it('probes and scrapes the admin port, admits it from monitoring only, and keeps it off the Service', () => {
@@ -104,13 +130,28 @@ describe('sidecar mode', () => {
     expect(pod.config && httpUpstream(pod.config).url).toBe('http://127.0.0.1:3000/mcp');
   });
 
-  it('uses the existing Secret (no Secret rendered) under the configured key', () => {
+  it('uses the existing Secrets (none rendered) under the configured keys, projected into one directory', () => {
     expect(findAll(sidecar, 'Secret')).toEqual([]);
+    expect(secretSources(sidecar)).toEqual([
+      { name: 'tickets-mcp-api-key', items: [{ key: 'api-key', path: 'api-key' }] },
+      { name: 'tickets-mcp-session-keys', items: [{ key: 'session-binding-key', path: 'session-binding-key' }] },
+    ]);
     const pod = locateGatewayPod(sidecar);
-    expect((pod.pod.volumes as Obj[]).find((v) => v.name === 'gateway-credentials')?.secret.secretName).toBe('tickets-mcp-api-key');
     expect((pod.config && (httpUpstream(pod.config).credential as { value?: string } | undefined))?.value).toBe('secret-provided-out-of-band');
     const text = find(sidecar, 'ConfigMap', 'tickets-mcp-auth-gateway-config').data['gateway.yaml'] as string;
     expect(text).toContain('${file:/var/run/secrets/mcp-auth-gateway/api-key}');
+    expect(sessionBinding(sidecar)).toEqual({
+      bindingSecrets: ['secret-provided-out-of-band'],
+      references: [`${SECRETS_DIR}/session-binding-key`],
+      sources: [{ secretName: 'tickets-mcp-session-keys', key: 'session-binding-key' }],
+    });
+  });
+
+  it('does not start when the session binding key is not projected into the pod', () => {
+    const manifests = structuredClone(sidecar) as Manifest[];
+    const volume = (locateGatewayPod(manifests).pod.volumes as Obj[]).find((v) => v.name === 'gateway-credentials')!;
+    volume.projected.sources = volume.projected.sources.filter((source: Obj) => source.secret.name !== 'tickets-mcp-session-keys');
+    expect(locateGatewayPod(manifests).configError).toContain(`cannot read secret file ${SECRETS_DIR}/session-binding-key (ENOENT)`);
   });
 
   it('mounts the policies ConfigMap as a directory, without tying it to the config checksum', async () => {
@@ -126,10 +167,28 @@ describe('sidecar mode', () => {
 });
 
 describe('values', () => {
-  it('the defaults render a valid standalone gateway without credential', async () => {
+  it('the defaults render a valid standalone gateway without credential or session binding keys (each process draws its own)', async () => {
     expect(await validateManifests(defaults)).toEqual([]);
     expect(httpUpstream(configOf(defaults)!).credential).toBeUndefined();
+    expect(configOf(defaults)!.sessions).toEqual({ bind: true, bindingSecrets: [] });
     expect(findAll(defaults, 'Secret')).toEqual([]);
+    expect((locateGatewayPod(defaults).pod.volumes as Obj[]).map((v) => v.name)).not.toContain('gateway-credentials');
+  });
+
+  it('rotates session binding keys: the new one signs, the previous ones still verify, and the config change rolls the pods', async () => {
+    const rotated = await renderHelm(CHART, { valuesFiles: [STANDALONE], namespace: 'tickets', set: ['sessions.bindingSecret.value=new-key', 'sessions.bindingSecret.previousValues={old-key}'] });
+    expect(await validateManifests(rotated)).toEqual([]);
+    expect(checkGatewayPod(rotated, 'standalone')).toEqual([]);
+    expect(sessionBinding(rotated)).toMatchObject({
+      bindingSecrets: ['new-key', 'old-key'],
+      references: [`${SECRETS_DIR}/session-binding-key`, `${SECRETS_DIR}/session-binding-key-previous-1`],
+    });
+    const checksum = (m: Manifest[]) => find(m, 'Deployment').spec.template.metadata.annotations['checksum/config'];
+    expect(checksum(rotated)).not.toBe(checksum(standalone));
+
+    const existing = await renderHelm(CHART, { valuesFiles: [SIDECAR], set: ['sessions.bindingSecret.existingSecretPreviousKeys={old}'] });
+    expect(secretSources(existing)[1]).toEqual({ name: 'tickets-mcp-session-keys', items: [{ key: 'session-binding-key', path: 'session-binding-key' }, { key: 'old', path: 'old' }] });
+    expect(sessionBinding(existing).references).toEqual([`${SECRETS_DIR}/session-binding-key`, `${SECRETS_DIR}/old`]);
   });
 
   it('the defaults keep every gateway pod rule: the baseline policy, the admin port, audit on stdout', () => {
@@ -171,6 +230,10 @@ describe('values', () => {
     [['config.authorizationServers=null'], /authorizationServers/],
     [['adminPort=8080'], /adminPort must differ from containerPort/],
     [['policies.README\\.md=x'], /does not match pattern/],
+    [['sessions.bindingSecret.value=a', 'sessions.bindingSecret.existingSecret=b'], /not both/],
+    [['sessions.bindingSecret.previousValues={a}'], /previousValues needs sessions.bindingSecret.value/],
+    [['sessions.bindingSecret.existingSecretPreviousKeys={a}'], /existingSecretPreviousKeys needs sessions.bindingSecret.existingSecret/],
+    [['upstream.credential.value=a', 'sessions.bindingSecret.value=b', 'sessions.bindingSecret.existingSecretKey=upstream-credential'], /distinct names/],
   ])('refuses --set %j', async (set, message) => {
     await expect(renderHelm(CHART, { set })).rejects.toThrow(message);
   });

@@ -5,13 +5,29 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadPolicyDirectory, parsePolicyTests, runPolicyTests } from '../../src/policy/index.js';
-import { checkGatewayPod, gatewayPodRules, locateGatewayPod } from '../helpers/gateway-pod-rules.js';
+import { checkGatewayPod, gatewayPodRules, locateGatewayPod, secretFileAt } from '../helpers/gateway-pod-rules.js';
 import { find, renderKustomize, validateManifests, writeConfigMapVolume, type Manifest } from '../helpers/kubernetes.js';
 import { httpUpstream } from '../helpers/http-upstream.js';
 
 type Obj = Record<string, any>;
 const clone = (manifests: Manifest[]) => structuredClone(manifests) as Array<Manifest & Obj>;
 const ROOT = new URL('../../', import.meta.url).pathname;
+const SESSION_KEY_FILE = '/var/run/secrets/mcp-auth-gateway/session-binding-key';
+
+/**
+ * The gateway's session binding keys as it loads them, and where the one file it reads comes
+ * from: its `${file:…}` reference in the rendered ConfigMap, resolved through the Secret volume
+ * the gateway container mounts (a missing mount or key leaves `sessions` undefined).
+ */
+function sessionBinding(manifests: Manifest[]) {
+  const pod = locateGatewayPod(manifests);
+  return {
+    sessions: pod.config?.sessions,
+    configError: pod.configError,
+    referencesKeyFile: pod.configText?.includes(`\${file:${SESSION_KEY_FILE}}`),
+    source: secretFileAt(manifests, pod, SESSION_KEY_FILE),
+  };
+}
 
 /**
  * The rendered policies ConfigMap written out as the kubelet mounts it (..data symlinks) and
@@ -51,16 +67,20 @@ describe('deploy/kubernetes/base', () => {
     expect(await validateManifests(base)).toEqual([]);
   });
 
-  it('refuses to start until the credential is supplied (the base Secret is empty on purpose)', () => {
+  it('refuses to start until the credential and the session binding key are supplied (the base Secret is empty on purpose)', () => {
     const pod = locateGatewayPod(base);
     expect(pod.config).toBeUndefined();
     expect(pod.configError).toMatch(/upstream\.credential\.value/);
+    expect(pod.configError).toMatch(/sessions\.bindingSecrets\[0\]/);
+    expect(Object.keys(find(base, 'Secret').data ?? {}).sort()).toEqual(['session-binding-key', 'upstream-credential']);
   });
 
-  it('keeps every gateway pod rule once the credential is supplied', () => {
+  it('keeps every gateway pod rule once the credential and the session binding key are supplied', () => {
     const manifests = clone(base);
-    find(manifests, 'Secret').data = { 'upstream-credential': Buffer.from('k').toString('base64') };
+    const encode = (value: string) => Buffer.from(value).toString('base64');
+    find(manifests, 'Secret').data = { 'upstream-credential': encode('k'), 'session-binding-key': encode('s') };
     expect(checkGatewayPod(manifests, 'sidecar')).toEqual([]);
+    expect(sessionBinding(manifests).sessions?.bindingSecrets).toEqual(['s']);
   });
 
   it('mounts the baseline policy, which the gateway loads from the ConfigMap volume (mcp:tools for everything)', async () => {
@@ -131,6 +151,23 @@ describe('deploy/kubernetes/overlays/example', () => {
     });
   });
 
+  it('binds session ids with the key of the mounted Secret, so every replica and a restarted gateway share it', () => {
+    const binding = sessionBinding(example);
+    expect(binding.referencesKeyFile).toBe(true);
+    expect(binding.source).toEqual({ secretName: find(example, 'Secret').metadata.name, key: 'session-binding-key', value: 'example-only-replace-with-openssl-rand-base64-32' });
+    expect(binding.sessions).toEqual({ bind: true, bindingSecrets: ['example-only-replace-with-openssl-rand-base64-32'] });
+  });
+
+  it('does not start without the session binding key in the Secret or without the Secret volume', () => {
+    const withoutKey = clone(example);
+    delete find(withoutKey, 'Secret').data['session-binding-key'];
+    expect(sessionBinding(withoutKey).configError).toContain(`cannot read secret file ${SESSION_KEY_FILE} (ENOENT)`);
+    const withoutMount = clone(example);
+    const gateway = locateGatewayPod(withoutMount).gateway;
+    gateway.volumeMounts = gateway.volumeMounts.filter((m: Obj) => m.name !== 'gateway-credentials');
+    expect(sessionBinding(withoutMount).configError).toContain(`cannot read secret file ${SESSION_KEY_FILE} (ENOENT)`);
+  });
+
   it('keeps the MCP server off the network: loopback bind, no ports, the same credential as the gateway', () => {
     const [server] = locateGatewayPod(example).upstreamContainers as [Obj];
     expect(server.env).toEqual(expect.arrayContaining([{ name: 'HOST', value: '127.0.0.1' }, { name: 'PORT', value: '3000' }]));
@@ -160,6 +197,13 @@ describe('deploy/kubernetes/components/gateway-sidecar on an existing workload',
     expect(find(existingApp, 'Service').spec.ports).toEqual([{ name: 'mcp', port: 3000, targetPort: 'http' }]);
     expect((pod.pod.volumes as Obj[]).find((v) => v.name === 'gateway-config')?.configMap.name).toMatch(/^mcp-auth-gateway-config-[a-z0-9]{10}$/);
     expect(Object.keys(find(existingApp, 'ConfigMap', 'mcp-auth-gateway-policies').data)).toEqual(['baseline.yaml']);
+  });
+
+  it('reads the session binding key from the Secret the component mounts', () => {
+    const binding = sessionBinding(existingApp);
+    expect(binding.referencesKeyFile).toBe(true);
+    expect(binding.source).toMatchObject({ secretName: find(existingApp, 'Secret').metadata.name, key: 'session-binding-key' });
+    expect(binding.sessions?.bindingSecrets).toEqual(['fixture-only-session-key']);
   });
 });
 
@@ -214,6 +258,11 @@ describe('the checks themselves can fail', () => {
     },
     'metrics-scrape': (m) => {
       locateGatewayPod(m).workload.spec.template.metadata.annotations['prometheus.io/port'] = '8080';
+    },
+    'session-binding': (m) => {
+      // The key written into the ConfigMap instead of read from the Secret.
+      const config = m.find((x) => x.kind === 'ConfigMap' && x.metadata.name.startsWith('mcp-auth-gateway-config'))!;
+      config.data['gateway.yaml'] = config.data['gateway.yaml'].replace(`"\${file:${SESSION_KEY_FILE}}"`, 'a-key-in-the-configmap');
     },
     'audit-sink': (m) => {
       const config = m.find((x) => x.kind === 'ConfigMap' && x.metadata.name.startsWith('mcp-auth-gateway-config'))!;

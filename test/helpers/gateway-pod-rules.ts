@@ -4,6 +4,7 @@
  * tests can also prove that each rule fires on a manifest set that breaks it.
  */
 import { posix } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { parseConfigText, type GatewayConfig } from '../../src/config/index.js';
 import { formatFinding, isPolicyFileName, parsePolicyFiles, PolicyError } from '../../src/policy/index.js';
 import type { Manifest } from './kubernetes.js';
@@ -24,6 +25,8 @@ export interface GatewayPod {
   gateway: Obj;
   upstreamContainers: Obj[];
   configPath: string;
+  /** The config file as mounted, before `${…}` substitution. */
+  configText?: string;
   config?: GatewayConfig;
   configError?: string;
 }
@@ -39,10 +42,42 @@ function secretData(secret: Obj | undefined, key: string): string | undefined {
   return undefined;
 }
 
+/** The Secrets a volume projects, with their `items` (key → file) when it lists them. */
+function secretSourcesOf(volume: Obj | undefined): Array<{ name: string; items?: Obj[] }> {
+  if (volume?.secret) return [{ name: volume.secret.secretName, items: volume.secret.items }];
+  return ((volume?.projected?.sources ?? []) as Obj[]).filter((source) => source.secret).map((source) => ({ name: source.secret.name, items: source.secret.items }));
+}
+
+/**
+ * The Secret key that the gateway container sees at `path`, through a `secret` or `projected`
+ * volume, as the kubelet lays it out: a volume that lists `items` holds those keys only.
+ * `value` is undefined when the Secret is not rendered (managed outside the chart, e.g.
+ * existingSecret); `undefined` as a whole when no Secret volume puts a file at `path`.
+ */
+export function secretFileAt(
+  manifests: Manifest[],
+  pod: Pick<GatewayPod, 'pod' | 'gateway'>,
+  path: string,
+): { secretName: string; key: string; value?: string } | undefined {
+  const mount = (pod.gateway.volumeMounts as Obj[] | undefined)?.find((m) => path.startsWith(`${m.mountPath.replace(/\/$/, '')}/`));
+  if (!mount) return undefined;
+  const file = posix.relative(mount.mountPath, path);
+  const volume = (pod.pod.volumes as Obj[] | undefined)?.find((v) => v.name === mount.name);
+  for (const source of secretSourcesOf(volume)) {
+    const key = source.items ? source.items.find((item) => item.path === file)?.key : file;
+    if (key === undefined) continue;
+    const secret = manifests.find((m) => m.kind === 'Secret' && m.metadata.name === source.name);
+    if (!secret) return { secretName: source.name, key };
+    const value = secretData(secret, key);
+    if (value !== undefined) return { secretName: source.name, key, value };
+  }
+  return undefined;
+}
+
 /**
  * Finds the workload whose pod runs the gateway (the container named `gateway`) and loads its
  * config the way the gateway would: from the mounted ConfigMap, `${file:…}` from the mounted
- * Secret volumes, `${env:…}` from the container's plain env values.
+ * Secret volumes (`secret` or `projected`), `${env:…}` from the container's plain env values.
  */
 export function locateGatewayPod(manifests: Manifest[]): GatewayPod {
   const workloads = manifests.filter((m) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(m.kind)) as Array<Manifest & Obj>;
@@ -65,22 +100,21 @@ export function locateGatewayPod(manifests: Manifest[]): GatewayPod {
       const configMap = manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name === volume.configMap.name) as Obj | undefined;
       if (configMap?.data?.[key] !== undefined) return String(configMap.data[key]);
     }
-    if (volume?.secret) {
-      const secret = manifests.find((m) => m.kind === 'Secret' && m.metadata.name === volume.secret.secretName);
-      // A Secret managed outside the chart (existingSecret) is not rendered; assume it has the key.
-      const value = secret ? secretData(secret, key) : 'secret-provided-out-of-band';
-      if (value !== undefined) return value;
-    }
+    const secretFile = secretFileAt(manifests, { pod, gateway }, path);
+    // A Secret managed outside the chart (existingSecret) is not rendered; assume it has the key.
+    if (secretFile) return secretFile.value ?? 'secret-provided-out-of-band';
     throw Object.assign(new Error(`${path} is not in the volume mounted at ${mount.mountPath}`), { code: 'ENOENT' });
   };
   const env = Object.fromEntries(((gateway.env as Obj[] | undefined) ?? []).filter((e) => typeof e.value === 'string').map((e) => [e.name, e.value]));
   for (const e of (gateway.env as Obj[] | undefined) ?? []) if (e.valueFrom) env[e.name] = 'value-from-reference';
 
+  let configText: string | undefined;
   try {
-    const config = parseConfigText(readMounted(configPath), configPath, { env, readFile: readMounted });
-    return { workload, pod, gateway, upstreamContainers, configPath, config };
+    configText = readMounted(configPath);
+    const config = parseConfigText(configText, configPath, { env, readFile: readMounted });
+    return { workload, pod, gateway, upstreamContainers, configPath, configText, config };
   } catch (error) {
-    return { workload, pod, gateway, upstreamContainers, configPath, configError: (error as Error).message };
+    return { workload, pod, gateway, upstreamContainers, configPath, configText, configError: (error as Error).message };
   }
 }
 
@@ -315,6 +349,26 @@ export const gatewayPodRules = {
       return [`audit file ${path} is not on a writable volume (the root filesystem is read-only)`];
     }
     return [];
+  },
+
+  /**
+   * Session binding keys (`sessions.bindingSecrets`), when configured, come from a Secret the
+   * pod mounts (`${file:…}`) or references (`${env:…}` with secretKeyRef): every replica reads
+   * the same keys, and none is written into the ConfigMap.
+   */
+  'session-binding': (manifests, pod) => {
+    if (!pod.config) return ['config did not load'];
+    if (!pod.config.sessions.bind) return [];
+    const raw = (parseYaml(pod.configText ?? '') as Obj | null)?.sessions?.bindingSecrets as unknown[] | undefined;
+    return (raw ?? []).flatMap((entry, index) => {
+      const where = `sessions.bindingSecrets[${index}]`;
+      const reference = /^\$\{(env|file):([^}]*)\}$/.exec(String(entry));
+      if (!reference) return [`${where} is written in the config, not read from a Secret`];
+      const name = reference[2]!;
+      if (reference[1] === 'file') return secretFileAt(manifests, pod, name) ? [] : [`${where}: ${name} is not a key of a Secret mounted in the gateway`];
+      const fromSecret = ((pod.gateway.env ?? []) as Obj[]).some((e) => e.name === name && e.valueFrom?.secretKeyRef);
+      return fromSecret ? [] : [`${where}: environment variable ${name} does not come from a Secret (secretKeyRef)`];
+    });
   },
 } satisfies Record<string, Rule>;
 

@@ -55,6 +55,25 @@ app.kubernetes.io/component: {{ .Values.mode }}
 {{- if eq (int .Values.adminPort) (int .Values.containerPort) }}
 {{- fail "adminPort must differ from containerPort" }}
 {{- end }}
+{{- with .Values.sessions.bindingSecret }}
+{{- if and .value .existingSecret }}
+{{- fail "set sessions.bindingSecret.value or sessions.bindingSecret.existingSecret, not both" }}
+{{- end }}
+{{- if and .previousValues (not .value) }}
+{{- fail "sessions.bindingSecret.previousValues needs sessions.bindingSecret.value (the key that signs)" }}
+{{- end }}
+{{- if and .existingSecretPreviousKeys (not .existingSecret) }}
+{{- fail "sessions.bindingSecret.existingSecretPreviousKeys needs sessions.bindingSecret.existingSecret" }}
+{{- end }}
+{{- end }}
+{{- $files := list }}
+{{- if include "mcp-auth-gateway.credentialSecret" . }}
+{{- $files = append $files .Values.upstream.credential.existingSecretKey }}
+{{- end }}
+{{- $files = concat $files (include "mcp-auth-gateway.bindingSecretKeys" . | fromJsonArray) }}
+{{- if ne (len $files) (len (uniq $files)) }}
+{{- fail (printf "the files of %s must have distinct names: upstream.credential.existingSecretKey and sessions.bindingSecret keys are %s" (include "mcp-auth-gateway.secretsDir" .) (join ", " $files)) }}
+{{- end }}
 {{- end }}
 
 {{/* The policy files: the user's `policies`, or the chart's baseline. */}}
@@ -81,10 +100,63 @@ app.kubernetes.io/component: {{ .Values.mode }}
 {{- end }}
 {{- end }}
 
+{{/* The Secret that holds the session binding keys, if any (the chart's own is shared with the credential). */}}
+{{- define "mcp-auth-gateway.bindingSecret" -}}
+{{- if .Values.sessions.bindingSecret.existingSecret }}
+{{- .Values.sessions.bindingSecret.existingSecret }}
+{{- else if .Values.sessions.bindingSecret.value }}
+{{- printf "%s-credentials" (include "mcp-auth-gateway.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The keys of that Secret, as a JSON array, the one that signs first: existingSecretKey,
+then existingSecretPreviousKeys, or <existingSecretKey>-previous-<n> for previousValues.
+Each is mounted as a file of the same name in secretsDir.
+*/}}
+{{- define "mcp-auth-gateway.bindingSecretKeys" -}}
+{{- $keys := list }}
+{{- with .Values.sessions.bindingSecret }}
+{{- if .existingSecret }}
+{{- $keys = prepend .existingSecretPreviousKeys .existingSecretKey }}
+{{- else if .value }}
+{{- $keys = list .existingSecretKey }}
+{{- range $index, $_ := .previousValues }}
+{{- $keys = append $keys (printf "%s-previous-%d" $.Values.sessions.bindingSecret.existingSecretKey (add1 $index)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toJson $keys }}
+{{- end }}
+
+{{/*
+The gateway's Secret volume: the projected keys of the credential Secret and of the
+session binding Secret (one Secret or two), as files of one directory, secretsDir.
+Listing the keys makes a missing one stop the pod at start-up rather than the gateway.
+*/}}
+{{- define "mcp-auth-gateway.secretSources" -}}
+{{- with include "mcp-auth-gateway.credentialSecret" . }}
+- secret:
+    name: {{ . }}
+    items:
+      - key: {{ $.Values.upstream.credential.existingSecretKey | quote }}
+        path: {{ $.Values.upstream.credential.existingSecretKey | quote }}
+{{- end }}
+{{- with include "mcp-auth-gateway.bindingSecret" . }}
+- secret:
+    name: {{ . }}
+    items:
+      {{- range include "mcp-auth-gateway.bindingSecretKeys" $ | fromJsonArray }}
+      - key: {{ . | quote }}
+        path: {{ . | quote }}
+      {{- end }}
+{{- end }}
+{{- end }}
+
 {{/*
 The gateway config: the user's `config`, with listen, metrics.port/host (the admin
-port), upstream.url, upstream.credential and policy.directory filled in from the
-chart's values.
+port), upstream.url, upstream.credential, sessions.bindingSecrets and policy.directory
+filled in from the chart's values.
 */}}
 {{- define "mcp-auth-gateway.config" -}}
 {{- $config := deepCopy .Values.config }}
@@ -103,6 +175,13 @@ chart's values.
 {{- $_ := set $upstream "credential" (dict "header" .Values.upstream.credential.header "value" (printf "${file:%s}" $path)) }}
 {{- end }}
 {{- $_ := set $config "upstream" $upstream }}
+{{- if include "mcp-auth-gateway.bindingSecret" . }}
+{{- $references := list }}
+{{- range include "mcp-auth-gateway.bindingSecretKeys" . | fromJsonArray }}
+{{- $references = append $references (printf "${file:%s/%s}" (include "mcp-auth-gateway.secretsDir" $) .) }}
+{{- end }}
+{{- $_ := set $config "sessions" (merge (dict "bindingSecrets" $references) (default dict $config.sessions)) }}
+{{- end }}
 {{- if .Values.policy.enabled }}
 {{- $_ := set $config "policy" (merge (dict "directory" (include "mcp-auth-gateway.policiesDir" .)) (default dict $config.policy)) }}
 {{- end }}
@@ -148,7 +227,7 @@ chart's values.
     - name: gateway-policies
       mountPath: {{ include "mcp-auth-gateway.policiesDir" . }}
       readOnly: true
-    {{- if include "mcp-auth-gateway.credentialSecret" . }}
+    {{- if include "mcp-auth-gateway.secretSources" . }}
     - name: gateway-credentials
       mountPath: {{ include "mcp-auth-gateway.secretsDir" . }}
       readOnly: true
