@@ -3,8 +3,8 @@ import { Hono } from 'hono';
 import { AuditLog, createRedactor, ScopeElevationTracker, type AuditSink } from './audit/index.js';
 import { createTokenVerifier, type FetchLike, type TokenVerifier } from './auth/index.js';
 import type { GatewayConfig } from './config/index.js';
-import { buildDiscoveryView, type DiscoveryView } from './discovery/index.js';
-import { createApp, listen, mountOperations, type GatewayEnv, type ListeningServer } from './http/index.js';
+import { buildDiscoveryView, buildMcpPath, buildMetadataUrl, type DiscoveryView } from './discovery/index.js';
+import { createApp, createMcpEndpoint, listen, mountOperations, type GatewayEnv, type ListeningServer } from './http/index.js';
 import type { Logger } from './log/index.js';
 import { ToolHeaderRegistry } from './mcp-headers/index.js';
 import { GatewayMetrics } from './metrics/index.js';
@@ -61,6 +61,9 @@ export interface Gateway {
    */
   stop(): Promise<void>;
 }
+
+/** Largest list response (JSON body or SSE event) held in memory for filtering. */
+const MAX_LIST_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /**
  * The composition root: everything derived from the config (verifier, policy,
@@ -137,21 +140,29 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const issuers = authorizationServer ? [...verifier.issuers, authorizationServer.identityProviderKeys] : verifier.issuers;
   const readiness = { issuers, isDraining: () => draining, policyStatus: () => policies.status, upstreamAuth };
   const separateAdmin = config.metrics.port !== undefined;
-  const app = createApp({
-    resourceUrl: config.resource.url,
+  const origins = buildOriginPolicy(config.security.allowedOrigins ?? [new URL(config.resource.url).origin], config.security.allowedHosts);
+  const tools = new ToolHeaderRegistry();
+  const mcpEndpoint = createMcpEndpoint({
+    resourceMetadataUrl: buildMetadataUrl(config.resource.url),
     discovery: () => discovery,
     limits: config.limits,
-    origins: buildOriginPolicy(config.security.allowedOrigins ?? [new URL(config.resource.url).origin], config.security.allowedHosts),
+    origins,
     rateLimiter: config.limits.rateLimit.enabled ? new RateLimiter(config.limits.rateLimit) : undefined,
     streams: new StreamCounter(config.limits.maxStreamsPerPrincipal),
     sessions,
     verifier,
     policies,
-    tools: new ToolHeaderRegistry(),
-    forwarder,
-    upstreamAuth,
-    authorizationServer,
-    readiness,
+    tools,
+    forward: {
+      forwarder,
+      sessions,
+      sse: { keepAliveMs: config.limits.sseKeepAliveSeconds * 1000, idleTimeoutMs: config.limits.sseIdleTimeoutSeconds * 1000 },
+      upstreamAuth,
+      tools,
+      maxListResponseBytes: MAX_LIST_RESPONSE_BYTES,
+      metrics,
+      logger: deps.logger,
+    },
     observability: {
       audit,
       redactArguments,
@@ -161,6 +172,17 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       elevation: new ScopeElevationTracker(),
       logger: deps.logger,
     },
+    logger: deps.logger,
+  });
+  const app = createApp({
+    resourceUrl: config.resource.url,
+    discovery: () => discovery,
+    origins,
+    mcpEndpoint,
+    upstreamAuth,
+    authorizationServer,
+    readiness,
+    metrics,
     // /healthz and /readyz stay on the main port unless an admin port takes them, metrics or not.
     operations: !separateAdmin,
     metricsPath: separateAdmin ? undefined : config.metrics.enabled ? config.metrics.path : undefined,
@@ -187,7 +209,13 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       verifier.start();
       authorizationServer?.start();
       policies.start();
-      listening = await listen(app, { host: config.listen.host, port: config.listen.port, logger: deps.logger, limits: config.limits });
+      listening = await listen(app, {
+        host: config.listen.host,
+        port: config.listen.port,
+        logger: deps.logger,
+        limits: config.limits,
+        mcp: { path: buildMcpPath(config.resource.url), endpoint: mcpEndpoint },
+      });
       if (separateAdmin) {
         const adminApp = new Hono<GatewayEnv>();
         mountOperations(adminApp, readiness, metrics, config.metrics.enabled ? config.metrics.path : undefined);

@@ -1,53 +1,32 @@
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono, type Context } from 'hono';
-import type { TokenVerifier } from '../auth/index.js';
 import { buildMcpPath, buildMetadataPath, buildMetadataUrl, type DiscoveryView } from '../discovery/index.js';
 import { buildErrorResponse, GatewayError, type ErrorResponseContext } from '../errors/index.js';
 import { IDENTITY_JWKS_PATH } from '../identity/index.js';
-import { idForErrorReply } from '../jsonrpc/index.js';
 import type { Logger } from '../log/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
-import type { ToolHeaderRegistry } from '../mcp-headers/index.js';
-import type { PolicyStore } from '../policy/index.js';
-import type { Forwarder } from '../proxy/index.js';
 import type { UpstreamAuth } from '../upstream-auth/index.js';
+import type { OriginPolicy } from './browser-safety.js';
 import type { GatewayEnv } from './context.js';
 import { buildReadiness, type ReadinessSource } from './health.js';
 import { createJwksEndpoint } from './jwks-endpoint.js';
-import { createAuthenticate } from './middleware/authenticate.js';
-import { createAuthorize } from './middleware/authorize.js';
-import { createForward } from './middleware/forward.js';
-import { createObserve, type ObservabilityDependencies } from './middleware/observe.js';
-import { createReadJsonRpc } from './middleware/read-json-rpc.js';
-import { createRateLimit, createStreamCap } from './middleware/abuse-limits.js';
-import { createHostGuard, createOriginGuard, createPreflight } from './middleware/browser-guard.js';
-import { createSessionCheck } from './middleware/session-binding.js';
-import type { OriginPolicy } from './browser-safety.js';
-import type { GatewayConfig } from '../config/index.js';
-import type { RateLimiter, StreamCounter } from '../limits/index.js';
-import type { SessionBinding } from '../sessions/index.js';
+import type { McpEndpoint } from './mcp/mcp-endpoint.js';
+import { createHostGuard, createPreflight } from './middleware/browser-guard.js';
 
 export interface AppDependencies {
   resourceUrl: string;
   /** The PRM document and 401 scopes for the policy in force (they follow policy reloads). */
   discovery: () => DiscoveryView;
-  limits: Pick<GatewayConfig['limits'], 'maxBodyBytes' | 'maxBatchLength' | 'maxJsonDepth' | 'sseKeepAliveSeconds' | 'sseIdleTimeoutSeconds'>;
   /** Origins and hosts allowed (browser safety). */
   origins: OriginPolicy;
-  rateLimiter: RateLimiter | undefined;
-  streams: StreamCounter;
-  /** Session binding; undefined passes session ids through unchanged. */
-  sessions: SessionBinding | undefined;
-  verifier: TokenVerifier;
-  policies: PolicyStore;
-  tools: ToolHeaderRegistry;
-  forwarder: Forwarder;
-  /** Names the identities of each forwarded call; serves the identity-JWT keys when configured. */
-  upstreamAuth?: Pick<UpstreamAuth, 'describe' | 'identity'>;
+  /** The MCP endpoint itself (POST, GET, DELETE), on the node:http objects. */
+  mcpEndpoint: McpEndpoint;
+  /** Serves the identity-JWT keys when configured. */
+  upstreamAuth?: Pick<UpstreamAuth, 'identity'>;
   /** The authorization server facade's endpoints (src/authorization-server), when configured. */
   authorizationServer?: { mount(app: Hono<GatewayEnv>): void } | undefined;
   readiness: ReadinessSource;
-  /** Audit, metrics and tracing. */
-  observability: ObservabilityDependencies;
+  metrics: GatewayMetrics | undefined;
   /** Serve /healthz and /readyz on this app (false when an admin port serves them). */
   operations: boolean;
   /** Serve /metrics on this app at this path (undefined when disabled or on the admin port). */
@@ -60,11 +39,11 @@ const MCP_METHODS = ['POST', 'GET', 'DELETE'];
 const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
 
 /**
- * The gateway's HTTP surface. The MCP endpoint's pipeline reads top to bottom:
- * observe (audit, metrics, trace) → Origin → authenticate → rate limit → read
- * and parse the JSON-RPC body → authorize → stream cap → session binding →
- * forward. Every failure is a `GatewayError` turned into a response in one
- * place (`onError`).
+ * The gateway's HTTP surface besides the MCP endpoint's fast path: discovery,
+ * health, metrics, the AS facade, CORS preflight and 405s. `listen()` hands
+ * requests for the MCP endpoint straight to `mcpEndpoint`; the route here
+ * serves the spellings of its path that only the router resolves. Every
+ * failure is a `GatewayError` turned into a response in one place (`onError`).
  */
 export function createApp(deps: AppDependencies): Hono<GatewayEnv> {
   const mcpPath = buildMcpPath(deps.resourceUrl);
@@ -75,7 +54,7 @@ export function createApp(deps: AppDependencies): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>({ strict: false });
   if (deps.origins.allowedHosts) app.use('*', createHostGuard(deps.origins, HEALTH_PATHS));
 
-  if (deps.operations) mountOperations(app, deps.readiness, deps.observability.metrics, deps.metricsPath);
+  if (deps.operations) mountOperations(app, deps.readiness, deps.metrics, deps.metricsPath);
 
   // RFC 9728 discovery: a document prepared per policy version (never a 5xx),
   // readable from any origin so browser-based clients can discover us.
@@ -96,28 +75,12 @@ export function createApp(deps: AppDependencies): Hono<GatewayEnv> {
   if (identityKeys) app.on(['GET', 'OPTIONS'], IDENTITY_JWKS_PATH, createJwksEndpoint(identityKeys));
 
   app.options(mcpPath, createPreflight(deps.origins));
-  app.on(
-    MCP_METHODS,
-    mcpPath,
-    createObserve(deps.observability),
-    createOriginGuard(deps.origins),
-    createAuthenticate(deps.verifier),
-    createRateLimit(deps.rateLimiter),
-    createReadJsonRpc(deps.limits),
-    createAuthorize({ policies: deps.policies, tools: deps.tools, logger: deps.logger }),
-    createStreamCap(deps.streams),
-    ...(deps.sessions ? [createSessionCheck(deps.sessions)] : []),
-    createForward({
-      forwarder: deps.forwarder,
-      sessions: deps.sessions,
-      sse: { keepAliveMs: deps.limits.sseKeepAliveSeconds * 1000, idleTimeoutMs: deps.limits.sseIdleTimeoutSeconds * 1000 },
-      upstreamAuth: deps.upstreamAuth,
-      tools: deps.tools,
-      maxListResponseBytes: 16 * 1024 * 1024,
-      metrics: deps.observability.metrics,
-      logger: deps.logger,
-    }),
-  );
+  app.on(MCP_METHODS, mcpPath, async function mcpEndpoint(c) {
+    const { incoming, outgoing } = c.env ?? {};
+    if (!incoming || !outgoing) throw new GatewayError('internal', { detail: 'the MCP endpoint needs the node:http request and response' });
+    await deps.mcpEndpoint(incoming, outgoing);
+    return RESPONSE_ALREADY_SENT;
+  });
   app.all(mcpPath, () => {
     throw new GatewayError('method_not_allowed', { headers: { allow: MCP_METHODS.join(', ') } });
   });
@@ -158,10 +121,7 @@ function respondWithError(
   context: ErrorResponseContext,
   logger: Logger,
 ): Response {
-  const response = buildErrorResponse(error, { ...context, jsonRpcId: idForErrorReply(c.get('rpcBody')) });
-  const requestId = c.get('observation')?.requestId;
-  if (requestId) response.headers['x-request-id'] = requestId;
-  Object.assign(response.headers, c.get('corsHeaders'));
+  const response = buildErrorResponse(error, context);
   if (response.status >= 500) {
     const { code, detail } = error instanceof GatewayError ? error : { code: 'internal', detail: undefined };
     logger.error({ code, detail, err: error instanceof GatewayError ? undefined : error, path: c.req.path }, 'request failed');

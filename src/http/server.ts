@@ -1,9 +1,10 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Logger } from '../log/index.js';
 import type { GatewayEnv } from './context.js';
+import type { McpEndpoint } from './mcp/mcp-endpoint.js';
 
 export interface ListeningServer {
   server: Server;
@@ -24,9 +25,11 @@ export interface ListenOptions {
   logger: Logger;
   /** Slow-client protection and header size; defaults suit the admin port. */
   limits?: { headersTimeoutMs: number; requestTimeoutMs: number; maxHeaderBytes: number };
+  /** The MCP endpoint's path and handler: its requests skip the router (the app routes them too). */
+  mcp?: { path: string; endpoint: McpEndpoint };
 }
 
-export async function listen(app: Hono<GatewayEnv>, { host, port, logger, limits }: ListenOptions): Promise<ListeningServer> {
+export async function listen(app: Hono<GatewayEnv>, { host, port, logger, limits, mcp }: ListenOptions): Promise<ListeningServer> {
   const listener = getRequestListener(app.fetch, {
     // Keep the process-wide Request/Response untouched: other code in the
     // process (jose, undici, embedders) uses the real ones.
@@ -36,6 +39,16 @@ export async function listen(app: Hono<GatewayEnv>, { host, port, logger, limits
       return new Response(null, { status: 500 });
     },
   });
+  const isMcpRequest = mcp ? mcpRequestMatcher(mcp.path) : () => false;
+  const route = (incoming: IncomingMessage, outgoing: ServerResponse) => {
+    if (!isMcpRequest(incoming)) return listener(incoming, outgoing);
+    mcp!.endpoint(incoming, outgoing).catch((error: unknown) => {
+      // The endpoint answers its own failures; this is a bug that escaped it.
+      logger.error({ err: error }, 'unhandled error on the MCP endpoint');
+      if (!outgoing.headersSent) outgoing.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal"}');
+      else outgoing.destroy();
+    });
+  };
   const server = createServer(
     {
       // Slow-client protection: a client must finish its headers, and its whole
@@ -48,7 +61,7 @@ export async function listen(app: Hono<GatewayEnv>, { host, port, logger, limits
       maxHeaderSize: limits?.maxHeaderBytes ?? 16 * 1024,
       keepAliveTimeout: 65_000,
     },
-    listener,
+    route,
   );
   // No count limit: maxHeaderSize bounds the memory already, and node's default (2,000) drops
   // further headers silently, so a repeated Authorization hidden behind enough others went
@@ -68,6 +81,23 @@ export async function listen(app: Hono<GatewayEnv>, { host, port, logger, limits
     port: address.port,
     origin: `http://${displayHost}:${address.port}`,
     close: (drainTimeoutMs) => closeGracefully(server, drainTimeoutMs),
+  };
+}
+
+/**
+ * POST/GET/DELETE to the MCP path exactly as configured, with or without a
+ * trailing slash and with any query string. Other spellings (percent-encoded,
+ * `//mcp`) go through the router, which resolves them to the same endpoint or refuses them.
+ */
+function mcpRequestMatcher(mcpPath: string): (incoming: IncomingMessage) => boolean {
+  const withSlash = mcpPath.endsWith('/') ? mcpPath : `${mcpPath}/`;
+  return (incoming) => {
+    const method = incoming.method;
+    if (method !== 'POST' && method !== 'GET' && method !== 'DELETE') return false;
+    const url = incoming.url ?? '';
+    const queryAt = url.indexOf('?');
+    const path = queryAt < 0 ? url : url.slice(0, queryAt);
+    return path === mcpPath || path === withSlash;
   };
 }
 

@@ -54,6 +54,21 @@ export class RequestTrace {
     }
   }
 
+  /** Times synchronous `work` as a child span (no promise on the request path). */
+  spanSync<T>(name: string, work: () => T, attributes: Record<string, string | number | boolean> = {}): T {
+    if (!this.recording) return work();
+    const start = nowNanos();
+    let failed = false;
+    try {
+      return work();
+    } catch (error) {
+      failed = true;
+      throw error;
+    } finally {
+      this.#emit({ spanId: newSpanId(), parentSpanId: this.#serverSpanId, name, kind: SPAN_KIND.internal, start, attributes, error: failed });
+    }
+  }
+
   /** The `traceparent` to send upstream (a new client span), or undefined to pass the client's through. */
   startUpstream(): string | undefined {
     if (!this.#exporter) return undefined;

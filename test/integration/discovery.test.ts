@@ -1,9 +1,10 @@
 /**
  * RFC 9728 discovery as the official SDK client performs it.
  */
-import { describe, expect, it } from 'vitest';
+import { request, type IncomingHttpHeaders } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig, type GatewayConfigInput } from '../../src/config/index.js';
-import { createGateway } from '../../src/gateway.js';
+import { createGateway, type Gateway } from '../../src/gateway.js';
 import { silentLogger } from '../../src/log/index.js';
 import { parseChallenge } from '../helpers/mcp-requests.js';
 
@@ -69,29 +70,53 @@ describe('protected resource metadata', async () => {
   });
 });
 
-describe('the 401 challenge', async () => {
-  const app = await gatewayFor({ url: 'https://mcp.example.com/mcp' });
+/** A request over real HTTP with the headers as given (fetch would not send another Host). */
+function rawRequest(origin: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${origin}${path}`, { method, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
+    });
+    req.once('error', reject);
+    req.end(body);
+  });
+}
+
+describe('the 401 challenge', () => {
+  let gateway: Gateway;
+  let origin: string;
+  beforeAll(async () => {
+    const config = validateConfig({
+      listen: { host: '127.0.0.1', port: 0 },
+      resource: { url: 'https://mcp.example.com/mcp', challengeScopes: ['tickets:read'] },
+      authorizationServers: [{ issuer: 'https://auth.example.com', jwksUri: 'http://127.0.0.1:9/jwks' }],
+      upstream: { url: 'http://127.0.0.1:9/mcp' },
+      shutdown: { lameDuckMs: 0 },
+    });
+    gateway = await createGateway(config, { logger: silentLogger });
+    origin = (await gateway.start()).origin;
+  });
+  afterAll(() => gateway?.stop());
 
   it('points at the absolute PRM URL built from the configured URL, never from the Host header', async () => {
-    const response = await app.request('http://evil.example/mcp', {
-      method: 'POST',
-      headers: { host: 'evil.example', 'content-type': 'application/json' },
-      body: '{}',
-    });
+    const response = await rawRequest(origin, 'POST', '/mcp', { host: 'evil.example', 'content-type': 'application/json' }, '{}');
     expect(response.status).toBe(401);
-    const header = response.headers.get('www-authenticate');
+    const header = response.headers['www-authenticate'] as string | undefined;
     expect(header?.startsWith('Bearer ')).toBe(true);
-    expect(parseChallenge(header).params).toEqual({
+    expect(parseChallenge(header ?? null).params).toEqual({
       resource_metadata: 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp',
       scope: 'tickets:read',
     });
-    expect(await response.json()).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32001 } });
+    expect(JSON.parse(response.text)).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32001 } });
   });
 
-  it('protects GET and DELETE and the trailing-slash form of the endpoint too', async () => {
-    for (const [method, path] of [['GET', '/mcp'], ['DELETE', '/mcp'], ['POST', '/mcp/']] as const) {
-      const response = await app.request(path, { method });
+  it('protects GET and DELETE and every spelling of the endpoint path (trailing slash, query, percent-encoding)', async () => {
+    for (const [method, path] of [['GET', '/mcp'], ['DELETE', '/mcp'], ['POST', '/mcp/'], ['POST', '/mcp?x=1'], ['POST', '/%6Dcp']] as const) {
+      const response = await rawRequest(origin, method, path, {});
       expect(response.status, `${method} ${path}`).toBe(401);
+      expect(response.headers['www-authenticate'], `${method} ${path}`).toMatch(/^Bearer resource_metadata=/);
     }
   });
 });

@@ -1,18 +1,18 @@
 /**
  * Point 3 of the Upstream identity issue: every forwarded call names its three identities on
- * the Hono context (`upstreamIdentities`), set before forwarding so a call that fails upstream
- * has them too. An audit step wrapping `forward` reads them after `await next()`, as here.
+ * the exchange (`upstreamIdentities`), set before forwarding so a call that fails upstream has
+ * them too; the endpoint's record step reads them after `forward` settles, as here.
  */
-import { EventEmitter } from 'node:events';
-import { Hono } from 'hono';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { SubjectToken, type Principal } from '../../../src/auth/index.js';
 import { validateConfig, type GatewayConfigInput } from '../../../src/config/index.js';
 import { buildErrorResponse } from '../../../src/errors/index.js';
-import type { GatewayEnv } from '../../../src/http/index.js';
-import { createForward } from '../../../src/http/middleware/forward.js';
+import type { McpExchange } from '../../../src/http/mcp/exchange.js';
+import { forward } from '../../../src/http/mcp/forward.js';
 import { silentLogger } from '../../../src/log/index.js';
 import { ToolHeaderRegistry } from '../../../src/mcp-headers/index.js';
+import { PolicyStore } from '../../../src/policy/index.js';
 import { createForwarder } from '../../../src/proxy/index.js';
 import { RequestTrace } from '../../../src/tracing/index.js';
 import { createUpstreamAuth, type CallIdentities } from '../../../src/upstream-auth/index.js';
@@ -36,35 +36,29 @@ async function recordCall(upstream: GatewayConfigInput['upstream']): Promise<{ i
   const config = validateConfig({ resource: { url: 'https://mcp.example.com/mcp' }, authorizationServers: [{ issuer: 'https://as.example.com' }], upstream });
   const upstreamAuth = createUpstreamAuth(config, { logger: silentLogger });
   const forwarder = createForwarder({ upstream: httpUpstream(config), trustForwardedHeaders: false, publicUrl: config.resource.url, auth: upstreamAuth });
-  let identities: CallIdentities | undefined;
-  const app = new Hono<GatewayEnv>();
-  app.post(
-    '/mcp',
-    async function authenticated(c, next) {
-      c.set('principal', principal);
-      c.set('subjectToken', new SubjectToken(USER_TOKEN));
-      c.set('rawBody', Buffer.from('{}'));
-      c.set('rpcBody', { batch: false, messages: [] });
-      c.set('observation', { requestId: 'r-1', startedAt: performance.now(), time: new Date(), trace: new RequestTrace(undefined, undefined, 1), outcomes: new Map() });
-      await next();
-    },
-    async function audit(c, next) {
-      try {
-        await next();
-      } finally {
-        identities = c.get('upstreamIdentities');
-      }
-    },
-    createForward({ forwarder, sessions: undefined, sse: { keepAliveMs: 0, idleTimeoutMs: 0 }, upstreamAuth, tools: new ToolHeaderRegistry(), maxListResponseBytes: 1 << 20, metrics: undefined, logger: silentLogger }),
-  );
-  app.onError((error) => {
-    const response = buildErrorResponse(error, { resourceMetadataUrl: 'x', challengeScopes: [], jsonRpc: true });
-    return new Response(response.body, { status: response.status });
-  });
-  const incoming = { method: 'POST', url: '/mcp', headers: {}, socket: { remoteAddress: '127.0.0.1' } };
-  const response = await app.request('/mcp', { method: 'POST' }, { incoming, outgoing: new EventEmitter() });
+  const policy = (await PolicyStore.create({ directory: undefined, logger: silentLogger, watch: false, pollIntervalMs: 0, debounceMs: 0 })).current;
+  // Nothing is written to these: the upstream is not there, so forwarding fails before any response.
+  const incoming = { method: 'POST', url: '/mcp', headers: {}, socket: { remoteAddress: '127.0.0.1' } } as unknown as IncomingMessage;
+  const outgoing = { once: () => undefined, off: () => undefined } as unknown as ServerResponse;
+  const exchange: McpExchange = {
+    incoming,
+    outgoing,
+    method: 'POST',
+    observation: { requestId: 'r-1', startedAt: performance.now(), time: new Date(), trace: new RequestTrace(undefined, undefined, 1) },
+    principal,
+    subjectToken: new SubjectToken(USER_TOKEN),
+    rawBody: Buffer.from('{}'),
+    rpcBody: { batch: false, messages: [], value: {} },
+  };
+  const options = { forwarder, sessions: undefined, sse: { keepAliveMs: 0, idleTimeoutMs: 0 }, upstreamAuth, tools: new ToolHeaderRegistry(), maxListResponseBytes: 1 << 20, metrics: undefined, logger: silentLogger };
+  let status = 200;
+  try {
+    await forward(exchange, principal, policy, options);
+  } catch (error) {
+    status = buildErrorResponse(error, { resourceMetadataUrl: 'x', challengeScopes: [], jsonRpc: true }).status;
+  }
   await forwarder.close();
-  return { identities, status: response.status };
+  return { identities: exchange.upstreamIdentities, status };
 }
 
 describe('call identities for audit', () => {

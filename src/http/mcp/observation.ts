@@ -1,5 +1,5 @@
-import type { ResponseOutcome } from '../audit/index.js';
-import type { RequestTrace } from '../tracing/index.js';
+import type { ResponseOutcome } from '../../audit/index.js';
+import type { RequestTrace } from '../../tracing/index.js';
 
 /**
  * What the pipeline learns about one request while it runs, for the audit

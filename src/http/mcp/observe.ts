@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { IncomingMessage } from 'node:http';
 import { authenticationFailureReason, buildAuditRecords, buildWho, type AuditLog, type ResponseOutcome, type ScopeElevationTracker } from '../../audit/index.js';
 import type { Principal } from '../../auth/index.js';
 import type { JsonRpcBody } from '../../jsonrpc/index.js';
@@ -8,9 +8,8 @@ import { GatewayError } from '../../errors/index.js';
 import type { Logger } from '../../log/index.js';
 import { methodLabel, type GatewayMetrics } from '../../metrics/index.js';
 import { RequestTrace, type OtlpExporter } from '../../tracing/index.js';
-import type { GatewayEnv } from '../context.js';
-import type { RequestObservation } from '../observation.js';
-import { readHeader } from '../request-headers.js';
+import { headerOf, type McpExchange } from './exchange.js';
+import type { RequestObservation } from './observation.js';
 import { principalKey } from './abuse-limits.js';
 
 export interface ObservabilityDependencies {
@@ -26,51 +25,41 @@ export interface ObservabilityDependencies {
 /** A client's X-Request-Id is reused when it is short and plain; otherwise a new id is made. */
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-/**
- * First step on the MCP endpoint: opens the request's observation, and when
- * the response has ended (streams included) writes its audit records, metrics
- * and trace. It runs for every outcome (success, denial, bad input, upstream
- * failure, client gone), so no answered request goes unrecorded.
- */
-export function createObserve(deps: ObservabilityDependencies): MiddlewareHandler<GatewayEnv> {
-  return async function observe(c, next) {
-    const incomingId = readHeader(c, 'x-request-id');
-    const observation: RequestObservation = {
-      requestId: incomingId && REQUEST_ID.test(incomingId) ? incomingId : randomUUID(),
-      startedAt: performance.now(),
-      time: new Date(),
-      trace: new RequestTrace(readHeader(c, 'traceparent'), deps.exporter, deps.sampleRatio),
-      // Outcomes are read from the response for the audit records only.
-      ...(deps.audit ? { outcomes: new Map() } : {}),
-    };
-    c.set('observation', observation);
-    try {
-      await next();
-    } finally {
-      try {
-        record(c, observation, deps);
-      } catch (error) {
-        deps.logger.error({ err: error, requestId: observation.requestId }, 'could not record the request');
-      }
-    }
+/** Opens a request's observation, first thing on the MCP endpoint. */
+export function openObservation(incoming: IncomingMessage, deps: ObservabilityDependencies): RequestObservation {
+  const incomingId = headerOf(incoming, 'x-request-id');
+  return {
+    requestId: incomingId && REQUEST_ID.test(incomingId) ? incomingId : randomUUID(),
+    startedAt: performance.now(),
+    time: new Date(),
+    trace: new RequestTrace(headerOf(incoming, 'traceparent'), deps.exporter, deps.sampleRatio),
+    // Outcomes are read from the response for the audit records only.
+    ...(deps.audit ? { outcomes: new Map() } : {}),
   };
 }
 
-function record(c: Context<GatewayEnv>, observation: RequestObservation, deps: ObservabilityDependencies): void {
+/**
+ * Last thing on the MCP endpoint, once the response has ended (streams
+ * included): writes the request's audit records, metrics and trace. It runs for
+ * every outcome (success, denial, bad input, upstream failure, client gone), so
+ * no answered request goes unrecorded.
+ */
+export function recordExchange(exchange: McpExchange, deps: ObservabilityDependencies): void {
+  const { observation } = exchange;
   const latencyMs = performance.now() - observation.startedAt;
   const forwarded = observation.forward;
-  const status = forwarded?.status ?? c.res.status;
+  const status = forwarded?.status ?? exchange.outgoing.statusCode;
   const facts: MetricFacts = {
-    httpMethod: c.req.method,
+    httpMethod: exchange.method,
     status,
     latencyMs,
-    error: c.error,
-    principal: c.get('principal'),
-    body: c.get('rpcBody'),
-    decisions: c.get('decisions'),
+    error: exchange.error,
+    principal: exchange.principal,
+    body: exchange.rpcBody,
+    decisions: exchange.decisions,
     forwarded,
   };
-  if (deps.audit) writeAuditRecords(c, observation, facts, deps.audit, deps);
+  if (deps.audit) writeAuditRecords(exchange, facts, deps.audit, deps);
   if (deps.metrics) recordMetrics(deps.metrics, facts);
   const method = decidedMethods(facts)?.[0];
   observation.trace.end(
@@ -92,19 +81,21 @@ interface MetricFacts {
 }
 
 /** Only with audit on: building, redacting and writing records is its whole cost (issue 4). */
-function writeAuditRecords(c: Context<GatewayEnv>, observation: RequestObservation, facts: MetricFacts, audit: AuditLog, deps: ObservabilityDependencies): void {
+function writeAuditRecords(exchange: McpExchange, facts: MetricFacts, audit: AuditLog, deps: ObservabilityDependencies): void {
   const { principal, error } = facts;
+  const { observation, incoming } = exchange;
+  const userAgent = headerOf(incoming, 'user-agent');
   const records = buildAuditRecords(
     {
       requestId: observation.requestId,
       time: observation.time,
       latencyMs: facts.latencyMs,
       httpMethod: facts.httpMethod,
-      sessionId: readHeader(c, 'mcp-session-id'),
+      sessionId: headerOf(incoming, 'mcp-session-id'),
       traceId: observation.trace.traceId,
       source: {
-        ...(c.env?.incoming?.socket.remoteAddress ? { ip: c.env.incoming.socket.remoteAddress } : {}),
-        ...(readHeader(c, 'user-agent') ? { userAgent: readHeader(c, 'user-agent') } : {}),
+        ...(incoming.socket.remoteAddress ? { ip: incoming.socket.remoteAddress } : {}),
+        ...(userAgent ? { userAgent } : {}),
       },
       principal,
       refusedTokenFingerprint: observation.refusedTokenFingerprint,
@@ -112,10 +103,10 @@ function writeAuditRecords(c: Context<GatewayEnv>, observation: RequestObservati
       status: facts.status,
       body: facts.body,
       decisions: facts.decisions,
-      policyVersion: c.get('policy')?.version,
+      policyVersion: exchange.policy?.version,
       forward: facts.forwarded,
       outcomes: observation.outcomes ?? NO_OUTCOMES,
-      serviceIdentity: c.get('upstreamIdentities')?.service,
+      serviceIdentity: exchange.upstreamIdentities?.service,
     },
     deps.redactArguments,
   );

@@ -1,10 +1,14 @@
 import type { IncomingMessage } from 'node:http';
-import type { MiddlewareHandler } from 'hono';
 import { GatewayError } from '../../errors/index.js';
 import { parseJsonRpcBody } from '../../jsonrpc/index.js';
 import { checkJsonShape } from '../../limits/index.js';
-import type { GatewayEnv } from '../context.js';
-import { readHeader } from '../request-headers.js';
+import { readHeader, type McpExchange } from './exchange.js';
+
+export interface BodyLimits {
+  maxBodyBytes: number;
+  maxBatchLength: number;
+  maxJsonDepth: number;
+}
 
 /**
  * Reads and parses a POST body as JSON-RPC, up to `maxBodyBytes` (→ 413), no
@@ -12,27 +16,21 @@ import { readHeader } from '../request-headers.js';
  * bytes are kept and forwarded as received, so the upstream sees exactly what the
  * client sent and the gateway never re-serializes JSON. GET and DELETE carry no body.
  */
-export function createReadJsonRpc({ maxBodyBytes, maxBatchLength, maxJsonDepth }: { maxBodyBytes: number; maxBatchLength: number; maxJsonDepth: number }): MiddlewareHandler<GatewayEnv> {
-  return async function readJsonRpc(c, next) {
-    if (c.req.method !== 'POST') return next();
-    const contentType = readHeader(c, 'content-type');
-    if (contentType !== undefined && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType.trim())) {
-      throw new GatewayError('unsupported_media_type');
-    }
-    const declared = Number(readHeader(c, 'content-length'));
-    if (declared > maxBodyBytes) throw new GatewayError('body_too_large', { headers: { connection: 'close' } });
-    const incoming = c.env?.incoming;
-    const body = incoming ? await readBody(incoming, maxBodyBytes) : Buffer.from(await c.req.arrayBuffer());
-    if (body.byteLength > maxBodyBytes) throw new GatewayError('body_too_large');
-    c.set('rawBody', body);
-    checkJsonShape(body, { maxDepth: maxJsonDepth });
-    const rpcBody = parseJsonRpcBody(body);
-    if (rpcBody.messages.length > maxBatchLength) {
-      throw new GatewayError('invalid_request', { publicMessage: `A batch may hold at most ${maxBatchLength} messages` });
-    }
-    c.set('rpcBody', rpcBody);
-    await next();
-  };
+export async function readJsonRpc(exchange: McpExchange, { maxBodyBytes, maxBatchLength, maxJsonDepth }: BodyLimits): Promise<void> {
+  const contentType = readHeader(exchange, 'content-type');
+  if (contentType !== undefined && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType.trim())) {
+    throw new GatewayError('unsupported_media_type');
+  }
+  const declared = Number(readHeader(exchange, 'content-length'));
+  if (declared > maxBodyBytes) throw new GatewayError('body_too_large', { headers: { connection: 'close' } });
+  const body = await readBody(exchange.incoming, maxBodyBytes);
+  exchange.rawBody = body;
+  checkJsonShape(body, { maxDepth: maxJsonDepth });
+  const rpcBody = parseJsonRpcBody(body);
+  if (rpcBody.messages.length > maxBatchLength) {
+    throw new GatewayError('invalid_request', { publicMessage: `A batch may hold at most ${maxBatchLength} messages` });
+  }
+  exchange.rpcBody = rpcBody;
 }
 
 /** Collects the request body, stopping (without buffering more) once it exceeds the limit. */
