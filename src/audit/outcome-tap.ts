@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { JsonOutcomeScanner, type ResponseOutcome } from './json-outcome-scanner.js';
 
 /**
@@ -20,7 +21,8 @@ export function createOutcomeTap(contentType: string | undefined, onOutcome: (id
 }
 
 class JsonOutcomeTap implements OutcomeTap {
-  readonly #decoder = new TextDecoder();
+  // Keeps a character split across chunks for the next one (as TextDecoder's stream mode, at half the cost per response).
+  readonly #decoder = new StringDecoder('utf8');
   readonly #scanner: JsonOutcomeScanner;
 
   constructor(onOutcome: (id: unknown, outcome: ResponseOutcome) => void) {
@@ -28,7 +30,7 @@ class JsonOutcomeTap implements OutcomeTap {
   }
 
   write(chunk: Buffer): void {
-    this.#scanner.write(this.#decoder.decode(chunk, { stream: true }));
+    this.#scanner.write(this.#decoder.write(chunk));
   }
 }
 
@@ -37,7 +39,7 @@ class JsonOutcomeTap implements OutcomeTap {
  * joined with "\n"). Lines may end in CRLF, LF or CR and split across chunks.
  */
 class SseOutcomeTap implements OutcomeTap {
-  readonly #decoder = new TextDecoder();
+  readonly #decoder = new StringDecoder('utf8');
   readonly #scanner: JsonOutcomeScanner;
   /** Field name of the current line, while it is being read (up to the colon). */
   #field = '';
@@ -51,7 +53,7 @@ class SseOutcomeTap implements OutcomeTap {
   }
 
   write(chunk: Buffer): void {
-    const text = this.#decoder.decode(chunk, { stream: true });
+    const text = this.#decoder.write(chunk);
     let dataStart = -1;
     for (let index = 0; index < text.length; index += 1) {
       const code = text.charCodeAt(index);

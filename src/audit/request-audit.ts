@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/index.js';
 import { GatewayError } from '../errors/index.js';
 import type { JsonRpcBody, JsonRpcMessage } from '../jsonrpc/index.js';
-import { idKey, type Decision } from '../policy/index.js';
+import { idKey, type Decision, type RuleRef } from '../policy/index.js';
 import { AUDIT_SCHEMA, type AuditEvent, type AuditRecord, type OutcomeResult } from './audit-record.js';
 import type { ResponseOutcome } from './json-outcome-scanner.js';
 
@@ -123,16 +123,27 @@ export function authenticationFailureReason(error: unknown): string | undefined 
   }
 }
 
+/**
+ * The `who` of a principal's records. A principal comes from the verified-token cache, the same
+ * object for every request with that token, so its `who` is built once (and frozen: records share it).
+ */
 export function buildWho(principal: Principal): NonNullable<AuditRecord['who']> {
-  return {
-    issuer: principal.issuer,
-    subject: principal.subject,
-    ...(principal.clientId ? { clientId: principal.clientId } : {}),
-    authMethod: principal.authenticationMethod,
-    tokenFingerprint: principal.tokenFingerprint,
-    scopes: [...principal.scopes],
-  };
+  let who = whoByPrincipal.get(principal);
+  if (!who) {
+    who = Object.freeze({
+      issuer: principal.issuer,
+      subject: principal.subject,
+      ...(principal.clientId ? { clientId: principal.clientId } : {}),
+      authMethod: principal.authenticationMethod,
+      tokenFingerprint: principal.tokenFingerprint,
+      scopes: Object.freeze([...principal.scopes]) as string[],
+    });
+    whoByPrincipal.set(principal, who);
+  }
+  return who;
 }
+
+const whoByPrincipal = new WeakMap<Principal, NonNullable<AuditRecord['who']>>();
 
 function describeMessage(httpMethod: string, message: JsonRpcMessage, decision: Decision | undefined, redact: ((value: unknown) => unknown) | undefined): AuditRecord['what'] {
   const what: AuditRecord['what'] = { httpMethod };
@@ -151,13 +162,28 @@ function describeDecision(decision: Decision, policyVersion: string | undefined)
   return {
     effect: decision.effect,
     reason: decision.reason,
-    rules: decision.rules.map(({ kind, pattern, id, file, line }) => ({ kind, pattern, ...(id ? { id } : {}), file, ...(line ? { line } : {}) })),
-    requiredScopes: [...decision.requiredScopes],
-    missingScopes: [...decision.missingScopes],
-    ...(decision.failedConditions.length > 0 ? { failedConditions: [...decision.failedConditions] } : {}),
+    rules: decision.rules.map(describeRule),
+    // A decision is not changed once made, and the record is serialized at once: no copies.
+    requiredScopes: decision.requiredScopes as string[],
+    missingScopes: decision.missingScopes as string[],
+    failedConditions: decision.failedConditions.length > 0 ? (decision.failedConditions as string[]) : undefined,
     policyVersion: policyVersion ?? 'unknown',
   };
 }
+
+/** A rule as records name it; rule references live as long as their compiled policy, so each is described once. */
+function describeRule(ref: RuleRef): AuditRuleRef {
+  let described = ruleByRef.get(ref);
+  if (!described) {
+    const { kind, pattern, id, file, line } = ref;
+    described = Object.freeze({ kind, pattern, ...(id ? { id } : {}), file, ...(line ? { line } : {}) });
+    ruleByRef.set(ref, described);
+  }
+  return described;
+}
+
+type AuditRuleRef = NonNullable<AuditRecord['decision']>['rules'][number];
+const ruleByRef = new WeakMap<RuleRef, AuditRuleRef>();
 
 function messageOutcome(facts: RequestFacts, message: JsonRpcMessage, decision: Decision | undefined, error: GatewayError | undefined): AuditRecord['outcome'] {
   const status = facts.status;
