@@ -5,7 +5,7 @@ import type { HttpUpstreamConfig } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
 import type { PreparedUpstreamAuth, UpstreamAuth, UpstreamCaller } from '../upstream-auth/index.js';
 import { buildClientHeaders, buildUpstreamHeaders } from './forward-headers.js';
-import { pump } from './pump.js';
+import { streamResponse, type ResponsePlan } from './response-plan.js';
 import { classifyUpstreamError, isAbort } from './upstream-error.js';
 
 /** What happened to a forwarded request, for audit and metrics. */
@@ -36,13 +36,6 @@ export interface ForwardRequest {
   prepareResponse?: (status: number, headers: Record<string, string | string[]>) => ResponsePlan;
   /** Who the call is for: the service credential and identity headers are built for them. */
   caller?: UpstreamCaller;
-}
-
-export interface ResponsePlan {
-  /** Stream stages between the upstream and the client (list filtering); none streams the body through untouched. */
-  transforms: Transform[];
-  /** Sees every body chunk as the upstream sent it, without being a stream stage (the audit's outcome tap). */
-  observe?: (chunk: Buffer) => void;
 }
 
 export interface Forwarder {
@@ -161,8 +154,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     if (isEventStream(headers)) outgoing.flushHeaders();
 
     try {
-      if (plan?.observe) response.body.on('data', plan.observe);
-      await pump([response.body, ...(plan?.transforms ?? []), outgoing]);
+      await streamResponse(response.body, plan, outgoing);
       return { status: response.statusCode, upstreamHeadersMs, endedBy: 'complete', credentialRenewed };
     } catch {
       // Client gone or upstream reset mid-stream: the status line is already

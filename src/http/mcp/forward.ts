@@ -6,7 +6,7 @@ import type { Logger } from '../../log/index.js';
 import type { ToolHeaderRegistry } from '../../mcp-headers/index.js';
 import type { GatewayMetrics } from '../../metrics/index.js';
 import { createListFilter, idKey, isListMethod, type CompiledPolicy, type ListMethod, type ListResponseSelector } from '../../policy/index.js';
-import { SseKeepAlive, type Forwarder, type ForwardRequest, type SseKeepAliveOptions } from '../../proxy/index.js';
+import type { Forwarder, ForwardRequest, SseKeepAliveOptions } from '../../proxy/index.js';
 import type { SessionBinding } from '../../sessions/index.js';
 import type { UpstreamAuth } from '../../upstream-auth/index.js';
 import { principalKey } from './abuse-limits.js';
@@ -79,11 +79,8 @@ export async function forward(exchange: McpExchange, principal: Principal, polic
         if (filter) transforms.push(filter);
       }
       streaming = String(headers['content-type'] ?? '').startsWith('text/event-stream');
-      if (streaming) {
-        metrics?.openStreams.inc();
-        transforms.push(new SseKeepAlive(sse));
-      }
-      return { transforms, ...(tap ? { observe: (chunk: Buffer) => tap.write(chunk) } : {}) };
+      if (streaming) metrics?.openStreams.inc();
+      return { transforms, ...(tap ? { observe: (chunk: Buffer) => tap.write(chunk) } : {}), ...(streaming ? { sse } : {}) };
     },
   };
   try {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable, type Transform } from 'node:stream';
 import { GatewayError } from '../../errors/index.js';
 import type { Logger } from '../../log/index.js';
-import { buildClientHeaders, pump, type ForwardOutcome, type Forwarder, type ForwardRequest } from '../../proxy/index.js';
+import { buildClientHeaders, streamResponse, type ForwardOutcome, type Forwarder, type ForwardRequest } from '../../proxy/index.js';
 import type { UpstreamCaller } from '../../upstream-auth/index.js';
 import type { BackoffPolicy } from './backoff.js';
 import { BridgeSession } from './bridge-session.js';
@@ -197,9 +197,7 @@ async function sendResponse(
   };
   outgoing.once('close', onClose);
   try {
-    const body = toNodeReadable(response.body);
-    if (plan?.observe) body.on('data', plan.observe);
-    await pump([body, ...(plan?.transforms ?? []), outgoing]);
+    await streamResponse(toNodeReadable(response.body), plan, outgoing);
     return { status: response.status, upstreamHeadersMs, endedBy: 'complete', credentialRenewed: false };
   } catch {
     if (!outgoing.destroyed) outgoing.destroy();
