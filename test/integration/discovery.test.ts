@@ -94,6 +94,8 @@ describe('the 401 challenge', () => {
       authorizationServers: [{ issuer: 'https://auth.example.com', jwksUri: 'http://127.0.0.1:9/jwks' }],
       upstream: { url: 'http://127.0.0.1:9/mcp' },
       shutdown: { lameDuckMs: 0 },
+      // Records would go to stdout, into the test run's output.
+      audit: { enabled: false },
     });
     gateway = await createGateway(config, { logger: silentLogger });
     origin = (await gateway.start()).origin;

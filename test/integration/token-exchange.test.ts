@@ -111,7 +111,8 @@ describe('token exchange', () => {
     const other = await stack.obtainToken('tickets:read', 'http://127.0.0.1:1/other-service');
     const gateway = await createGateway(
       validateConfig({ ...stack.config, listen: { host: '127.0.0.1', port: 0 }, authorizationServers: [{ issuer: stack.as.issuer, audiences: ['http://127.0.0.1:1/other-service'] }] }),
-      { logger: silentLogger },
+      // Its audit record would go to stdout, into the test run's output.
+      { logger: silentLogger, auditSink: { type: 'stream', write: () => undefined } },
     );
     const listening = await gateway.start();
     try {
