@@ -104,6 +104,7 @@ function respondWithError(exchange: McpExchange, error: unknown, deps: McpEndpoi
     const { code, detail } = error instanceof GatewayError ? error : { code: 'internal', detail: undefined };
     deps.logger.error({ code, detail, err: error instanceof GatewayError ? undefined : error, path: exchange.incoming.url?.split('?')[0] }, 'request failed');
   }
+  if (outgoing.destroyed) return; // the client is gone (or node's request timeout closed it): nobody to answer
   if (outgoing.headersSent) {
     // Too late for an error response (the forwarder reports failures after the head in its outcome): cut the stream.
     outgoing.destroy();
