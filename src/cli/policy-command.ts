@@ -32,9 +32,11 @@ export const POLICY_USAGE = `Usage: mcp-auth-gateway policy <validate|explain|te
       authorizationServers entry their iss names (Okta cid, Entra roles, …),
       and --resource defaults to the config's resource.url.
 
-  policy test <dir> <tests.yaml>
+  policy test <dir> <tests.yaml> [--config <gateway.yaml>]
       Runs YAML test cases (claims + request → expected decision and challenge).
-      Exit 1 when a case fails.
+      Exit 1 when a case fails. With --config, each case's claims are read
+      through the claim mapping of the issuer its iss names, as in explain;
+      a case whose iss the config does not list fails.
 `;
 
 /** `policy …`: tooling for platform teams who own policy files. */
@@ -106,14 +108,8 @@ async function explain(argv: readonly string[], io: CliIo): Promise<number> {
 
 /** The gateway config's entry for the claims' issuer (its claim mapping), or undefined after saying why. */
 async function issuerFromConfig(configPath: string, iss: string | undefined, io: CliIo) {
-  let config;
-  try {
-    config = await loadConfigFile(configPath, { env: io.env });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    io.stderr.write(`${configPath}: invalid\n${error.message}\n`);
-    return undefined;
-  }
+  const config = await configOrReport(configPath, io);
+  if (!config) return undefined;
   const server = config.authorizationServers.find((candidate) => candidate.issuer === iss);
   if (!server) {
     const known = config.authorizationServers.map((candidate) => candidate.issuer).join(', ') || 'none';
@@ -124,11 +120,17 @@ async function issuerFromConfig(configPath: string, iss: string | undefined, io:
 }
 
 async function test(argv: readonly string[], io: CliIo): Promise<number> {
-  const { positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: {} });
+  const { positionals, values } = parseArgs({ args: [...argv], allowPositionals: true, options: { config: { type: 'string' } } });
   const [directory, testsFile] = positionals;
   if (!directory || !testsFile || positionals.length > 2) throw new UsageError('policy test needs <dir> <tests.yaml>');
   const policy = await loadOrReport(directory, io);
   if (!policy) return 1;
+  let issuers: Map<string, ClaimMapping> | undefined;
+  if (values.config) {
+    const config = await configOrReport(values.config, io);
+    if (!config) return 1;
+    issuers = new Map(config.authorizationServers.map((server) => [server.issuer, buildClaimMapping(server.claimMapping)]));
+  }
   let cases;
   try {
     cases = parsePolicyTests(await readFile(testsFile, 'utf8'), testsFile).tests;
@@ -137,7 +139,7 @@ async function test(argv: readonly string[], io: CliIo): Promise<number> {
     io.stderr.write(`${error.message}\n`);
     return 1;
   }
-  const results = runPolicyTests(policy, cases);
+  const results = runPolicyTests(policy, cases, { issuers });
   for (const result of results) {
     io.stdout.write(`${result.passed ? '✓' : '✗'} ${result.name}\n`);
     for (const failure of result.failures) io.stdout.write(`    ${failure}\n`);
@@ -145,6 +147,17 @@ async function test(argv: readonly string[], io: CliIo): Promise<number> {
   const failed = results.filter((result) => !result.passed).length;
   io.stdout.write(`\n${results.length} tests, ${results.length - failed} passed, ${failed} failed\n`);
   return failed > 0 ? 1 : 0;
+}
+
+/** The gateway config, or undefined after saying why it is invalid. */
+async function configOrReport(configPath: string, io: CliIo) {
+  try {
+    return await loadConfigFile(configPath, { env: io.env });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr.write(`${configPath}: invalid\n${error.message}\n`);
+    return undefined;
+  }
 }
 
 async function loadOrReport(directory: string, io: CliIo) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ClaimMapping } from '../auth/index.js';
 import { formatKeyPath, parseYamlSource, type SourceIssue } from '../config/index.js';
 import type { CompiledPolicy } from './compiled-policy.js';
 import { callerFromClaims, explainDecision, parseRequestInput } from './explain.js';
@@ -46,12 +47,27 @@ export function parsePolicyTests(text: string, file: string): z.output<typeof po
   );
 }
 
+export interface PolicyTestOptions {
+  /**
+   * The gateway config's issuers and their claim mappings (`policy test --config`): each case's
+   * claims are read through the mapping of the issuer its `iss` names, and a case whose `iss` is
+   * not listed fails, as the gateway would refuse its token. Without it, the standard claims.
+   */
+  issuers?: ReadonlyMap<string, ClaimMapping>;
+}
+
 /** Runs every case against the policy. */
-export function runPolicyTests(policy: CompiledPolicy, cases: z.output<typeof policyTestFileSchema>['tests']): PolicyTestResult[] {
+export function runPolicyTests(policy: CompiledPolicy, cases: z.output<typeof policyTestFileSchema>['tests'], options: PolicyTestOptions = {}): PolicyTestResult[] {
   return cases.map((testCase) => {
     const failures: string[] = [];
     try {
-      const caller = callerFromClaims(testCase.claims);
+      const iss = typeof testCase.claims.iss === 'string' ? testCase.claims.iss : undefined;
+      const mapping = iss === undefined ? undefined : options.issuers?.get(iss);
+      if (options.issuers && !mapping) {
+        failures.push(`claims iss (${iss ?? 'missing'}) is not an authorizationServers issuer in the config: the gateway would refuse this token`);
+        return { name: testCase.name, passed: false, failures };
+      }
+      const caller = callerFromClaims(testCase.claims, mapping);
       const explanation = explainDecision(policy, caller, parseRequestInput(testCase.request), { resourceMetadataUrl: 'https://gateway.invalid/prm' });
       if (explanation.effect !== testCase.expect) failures.push(`expected ${testCase.expect}, got ${explanation.effect}`);
       const reasons = explanation.decisions.map((decision) => decision.reason);

@@ -123,6 +123,37 @@ describe('policy test', () => {
     expect(stdout).toMatch(/2 tests, 0 passed, 2 failed/);
   });
 
+  it('with --config, reads each case\'s claims through its issuer\'s claim mapping; an unknown issuer fails the case', async () => {
+    const directory = scratch({
+      'gateway.yaml': [
+        'resource: { url: "https://mcp.example.com/mcp" }',
+        'authorizationServers:',
+        '  - issuer: https://login.example.com/tenant/v2.0',
+        '    jwksUri: https://login.example.com/tenant/keys',
+        '    claimMapping: { clientId: [azp, appid], additionalScopes: [roles] }',
+        'upstream: { url: "http://127.0.0.1:3000/mcp" }',
+      ].join('\n'),
+      't.yaml': [
+        'tests:',
+        '  - name: an Entra app role grants the write scope',
+        '    claims: { iss: "https://login.example.com/tenant/v2.0", sub: dave, appid: agent-7, roles: [tickets:read, tickets:write] }',
+        '    request: { method: tools/call, params: { name: create_ticket } }',
+        '    expect: allow',
+        '  - name: a token from another issuer',
+        '    claims: { iss: "https://other.example.com", scope: "tickets:read tickets:write" }',
+        '    request: { method: tools/call, params: { name: create_ticket } }',
+        '    expect: allow',
+      ].join('\n'),
+    });
+    const plain = await run(['policy', 'test', POLICIES, join(directory, 't.yaml')]);
+    expect(plain.stdout).toContain('✗ an Entra app role grants the write scope\n    expected allow, got deny');
+    const mapped = await run(['policy', 'test', POLICIES, join(directory, 't.yaml'), '--config', join(directory, 'gateway.yaml')]);
+    expect(mapped.code).toBe(1);
+    expect(mapped.stdout).toContain('✓ an Entra app role grants the write scope');
+    expect(mapped.stdout).toContain('✗ a token from another issuer\n    claims iss (https://other.example.com) is not an authorizationServers issuer in the config');
+    expect(mapped.stdout).toMatch(/2 tests, 1 passed, 1 failed/);
+  });
+
   it('reports a malformed test file with line:column (exit 1)', async () => {
     const tests = scratch({ 't.yaml': 'tests:\n  - name: x\n    claims: {}\n    request: {}\n    expect: maybe\n' });
     const { code, stderr } = await run(['policy', 'test', POLICIES, join(tests, 't.yaml')]);
