@@ -23,8 +23,9 @@ export interface IdentityJwtSigner {
 
 /**
  * Signs the short-lived identity JWT the upstream can verify against the gateway's JWKS:
- * `iss` the gateway, `aud` the upstream, `sub` the user, `client_id` the agent, `scope` the
- * granted scopes, `iat`/`exp` at most `ttlSeconds` apart and never past the user token's expiry.
+ * `iss` the gateway, `aud` the upstream, `sub` the user, `sub_id` the user with their issuer
+ * (RFC 9493), `client_id` the agent, `scope` the granted scopes, `iat`/`exp` at most
+ * `ttlSeconds` apart and never past the user token's expiry.
  * No `jti`: it asserts who is calling, like an access token, and may be presented more than once
  * within its lifetime. Signed JWTs are kept per principal object (the verifier caches principals
  * per token), so repeated calls with one token sign once per half lifetime.
@@ -44,6 +45,9 @@ export function createIdentityJwtSigner(options: IdentityJwtOptions): IdentityJw
       // Never past the user token's expiry (but at least a second, for a token inside the verifier's clock tolerance).
       const expiresAt = Math.max(issuedAt + 1, Math.min(issuedAt + options.ttlSeconds, principal.expiresAt));
       const jwt = await new SignJWT({
+        // `sub` is only unique within its issuer, and the gateway may trust several: RFC 9493's
+        // subject identifier names both (format iss_sub), with the user's issuer, not the gateway.
+        sub_id: { format: 'iss_sub', iss: principal.issuer, sub: principal.subject },
         ...(principal.clientId ? { client_id: principal.clientId } : {}),
         ...(principal.scopes.size > 0 ? { scope: [...principal.scopes].join(' ') } : {}),
       })

@@ -94,6 +94,8 @@ describe('identity JWT', () => {
     const agent = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).client_id as string;
     const claims = first.verified.identity!.claims;
     expect(claims).toMatchObject({ iss: new URL(stack.mcpUrl).origin, aud: stack.upstream.url, sub: 'alice', client_id: agent, scope: 'tickets:read' });
+    // The user's own issuer, so an upstream behind a gateway that trusts several can tell two `alice`s apart.
+    expect(claims.sub_id).toEqual({ format: 'iss_sub', iss: stack.as.issuer, sub: 'alice' });
     expect(claims.exp! - claims.iat!).toBeLessThanOrEqual(60);
     const signedBeforeRotation = first.headers['x-mcp-identity'] as string;
 
