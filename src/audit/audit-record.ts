@@ -44,7 +44,7 @@ export interface AuditRecord {
     authMethod: string;
     /** First 12 characters of the token's SHA-256 (base64url): correlates requests, reveals nothing. */
     tokenFingerprint: string;
-    scopes: string[];
+    scopes: readonly string[];
   };
   source: { ip?: string; userAgent?: string };
   what: {
@@ -59,9 +59,9 @@ export interface AuditRecord {
     effect: 'allow' | 'deny' | 'shadow-deny';
     reason: string;
     rules: Array<Pick<RuleRef, 'kind' | 'pattern' | 'id' | 'file' | 'line'>>;
-    requiredScopes: string[];
-    missingScopes: string[];
-    failedConditions?: string[];
+    requiredScopes: readonly string[];
+    missingScopes: readonly string[];
+    failedConditions?: readonly string[];
     policyVersion: string;
   };
   outcome: {
@@ -79,5 +79,5 @@ export interface AuditRecord {
   presentedToken?: { fingerprint: string };
   /** For scope.elevation: the eventId of the 403 challenge it answers. */
   correlatesWith?: string;
-  elevation?: { previousScopes: string[]; scopes: string[]; requestedScopes: string[] };
+  elevation?: { previousScopes: readonly string[]; scopes: readonly string[]; requestedScopes: readonly string[] };
 }

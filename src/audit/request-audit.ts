@@ -136,7 +136,7 @@ export function buildWho(principal: Principal): NonNullable<AuditRecord['who']> 
       ...(principal.clientId ? { clientId: principal.clientId } : {}),
       authMethod: principal.authenticationMethod,
       tokenFingerprint: principal.tokenFingerprint,
-      scopes: Object.freeze([...principal.scopes]) as string[],
+      scopes: Object.freeze([...principal.scopes]),
     });
     whoByPrincipal.set(principal, who);
   }
@@ -164,9 +164,9 @@ function describeDecision(decision: Decision, policyVersion: string | undefined)
     reason: decision.reason,
     rules: decision.rules.map(describeRule),
     // A decision is not changed once made, and the record is serialized at once: no copies.
-    requiredScopes: decision.requiredScopes as string[],
-    missingScopes: decision.missingScopes as string[],
-    failedConditions: decision.failedConditions.length > 0 ? (decision.failedConditions as string[]) : undefined,
+    requiredScopes: decision.requiredScopes,
+    missingScopes: decision.missingScopes,
+    failedConditions: decision.failedConditions.length > 0 ? decision.failedConditions : undefined,
     policyVersion: policyVersion ?? 'unknown',
   };
 }

@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 interface Challenge {
   eventId: string;
   requestedScopes: string[];
-  grantedScopes: string[];
+  grantedScopes: readonly string[];
 }
 
 /**

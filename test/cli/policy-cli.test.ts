@@ -20,6 +20,16 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
+/** A gateway config whose one issuer is Entra-like: the permissions are app roles in `roles`, the client is `appid`. */
+const ENTRA_GATEWAY_YAML = [
+  'resource: { url: "https://mcp.example.com/mcp" }',
+  'authorizationServers:',
+  '  - issuer: https://login.example.com/tenant/v2.0',
+  '    jwksUri: https://login.example.com/tenant/keys',
+  '    claimMapping: { clientId: [azp, appid], additionalScopes: [roles] }',
+  'upstream: { url: "http://127.0.0.1:3000/mcp" }',
+].join('\n');
+
 function scratch(files: Record<string, string>): string {
   const directory = mkdtempSync(join(tmpdir(), 'mcp-gw-policy-cli-'));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(directory, name), text);
@@ -77,14 +87,7 @@ describe('policy explain', () => {
   it('with --config, reads the claims through their issuer\'s claim mapping, as the gateway would', async () => {
     // Entra-style: the permissions are app roles in `roles`, which the standard claims do not hold.
     const config = scratch({
-      'gateway.yaml': [
-        'resource: { url: "https://mcp.example.com/mcp" }',
-        'authorizationServers:',
-        '  - issuer: https://login.example.com/tenant/v2.0',
-        '    jwksUri: https://login.example.com/tenant/keys',
-        '    claimMapping: { clientId: [azp, appid], additionalScopes: [roles] }',
-        'upstream: { url: "http://127.0.0.1:3000/mcp" }',
-      ].join('\n'),
+      'gateway.yaml': ENTRA_GATEWAY_YAML,
     });
     const claims = JSON.stringify({ iss: 'https://login.example.com/tenant/v2.0', sub: 'dave', appid: 'agent-7', roles: ['tickets:read', 'tickets:write'] });
     const request = JSON.stringify({ method: 'tools/call', params: { name: 'create_ticket' } });
@@ -125,14 +128,7 @@ describe('policy test', () => {
 
   it('with --config, reads each case\'s claims through its issuer\'s claim mapping; an unknown issuer fails the case', async () => {
     const directory = scratch({
-      'gateway.yaml': [
-        'resource: { url: "https://mcp.example.com/mcp" }',
-        'authorizationServers:',
-        '  - issuer: https://login.example.com/tenant/v2.0',
-        '    jwksUri: https://login.example.com/tenant/keys',
-        '    claimMapping: { clientId: [azp, appid], additionalScopes: [roles] }',
-        'upstream: { url: "http://127.0.0.1:3000/mcp" }',
-      ].join('\n'),
+      'gateway.yaml': ENTRA_GATEWAY_YAML,
       't.yaml': [
         'tests:',
         '  - name: an Entra app role grants the write scope',

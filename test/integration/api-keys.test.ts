@@ -59,7 +59,7 @@ describe('API keys', () => {
     await response.text();
     const record = await recordOf(response);
     expect(record.who).toMatchObject({ issuer: 'api-key', subject: 'triage@example.com', clientId: 'triage-bot', authMethod: 'api_key' });
-    expect(record.who?.scopes.sort()).toEqual(['tickets:read', 'tickets:triage']);
+    expect([...(record.who?.scopes ?? [])].sort()).toEqual(['tickets:read', 'tickets:triage']);
     expect(record.decision).toMatchObject({ effect: 'allow' });
   });
 

@@ -44,7 +44,7 @@ describe('claim mapping decides policy', () => {
     await response.text();
     const [record] = await auditRecordsOf(stack, response);
     expect(record?.who).toMatchObject({ clientId: '0oa-okta-agent', authMethod: 'jwt' });
-    expect(record?.who?.scopes.sort()).toEqual(['tickets:read', 'tickets:triage']);
+    expect([...(record?.who?.scopes ?? [])].sort()).toEqual(['tickets:read', 'tickets:triage']);
     expect(record?.decision?.effect).toBe('allow');
   });
 
