@@ -34,7 +34,7 @@ export function openObservation(incoming: IncomingMessage, deps: ObservabilityDe
     time: new Date(),
     trace: new RequestTrace(headerOf(incoming, 'traceparent'), deps.exporter, deps.sampleRatio),
     // Outcomes are read from the response for the audit records only.
-    ...(deps.audit ? { outcomes: new Map() } : {}),
+    outcomes: deps.audit ? new Map() : undefined,
   };
 }
 
