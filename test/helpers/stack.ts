@@ -57,7 +57,22 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+/**
+ * The gateway's URL must be known before tokens are minted, so its port (and the upstream's) is
+ * picked first and bound later; another test process may take it in between. That is retried
+ * with new ports, a few times, rather than failing the test.
+ */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startStackOnce(options);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function startStackOnce(options: StackOptions): Promise<Stack> {
   const scopes = options.scopes ?? DEFAULT_SCOPES;
   const [port, upstreamPort] = await Promise.all([findFreePort(), findFreePort()]);
   const mcpUrl = `http://127.0.0.1:${port}/mcp`;
@@ -69,11 +84,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ],
     ...(typeof options.as === 'function' ? options.as(urls) : options.as),
   });
-  const upstream = await startDemoUpstream({
-    port: upstreamPort,
-    requiredCredential: { header: 'x-api-key', value: SERVICE_KEY },
-    ...(typeof options.upstream === 'function' ? options.upstream({ ...urls, as }) : options.upstream),
-  });
+  let upstream: DemoUpstream;
+  try {
+    upstream = await startDemoUpstream({
+      port: upstreamPort,
+      requiredCredential: { header: 'x-api-key', value: SERVICE_KEY },
+      ...(typeof options.upstream === 'function' ? options.upstream({ ...urls, as }) : options.upstream),
+    });
+  } catch (error) {
+    await as.close();
+    throw error;
+  }
   const baseConfig: StackConfigInput = {
     listen: { host: '127.0.0.1', port },
     resource: { url: mcpUrl, name: 'Test tickets', ...(options.policyDirectory ? {} : { challengeScopes: ['tickets:read'] }) },
@@ -97,7 +118,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     auditSink: { type: 'stream', write: (line) => (auditText += line) },
     ...(options.environment ? { environment: options.environment } : {}),
   });
-  const listening = await gateway.start();
+  let listening: ListeningServer;
+  try {
+    listening = await gateway.start();
+  } catch (error) {
+    await gateway.stop();
+    await Promise.all([upstream.close(), as.close()]);
+    throw error;
+  }
   await Promise.all(gateway.verifier.issuers.map((keys) => keys.whenReady()));
   return {
     as,
