@@ -57,22 +57,8 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/**
- * The gateway's URL must be known before tokens are minted, so its port (and the upstream's) is
- * picked first and bound later; another test process may take it in between. That is retried
- * with new ports, a few times, rather than failing the test.
- */
+/** Ports come from findFreePort (this worker's own block); whatever started is closed if a later part fails. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await startStackOnce(options);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 3) throw error;
-    }
-  }
-}
-
-async function startStackOnce(options: StackOptions): Promise<Stack> {
   const scopes = options.scopes ?? DEFAULT_SCOPES;
   const [port, upstreamPort] = await Promise.all([findFreePort(), findFreePort()]);
   const mcpUrl = `http://127.0.0.1:${port}/mcp`;
