@@ -44,8 +44,12 @@ const USAGE = `npm run bench -- [options]
   --client-cpus LIST      taskset CPU list for load generators and the harness (default 1)
   --no-build              do not rebuild dist/ even when src/ is newer
   --out FILE              also write the JSON results here
-  --profile DIR           write a CPU profile of the gateway (node --cpu-prof) into DIR when it stops;
-                          open it in Chrome DevTools or speedscope (combine with --only saturation)
+  --profile DIR           write CPU profiles of the gateways (node --cpu-prof) into DIR when they stop:
+                          gateway.cpuprofile (audit async), and with --only audit also
+                          gateway-audit-off.cpuprofile and gateway-audit-sync.cpuprofile;
+                          open them in Chrome DevTools or speedscope (combine with --only saturation or
+                          --only audit; comparing the audit-off profile with the async one shows
+                          where the trail's time goes)
 `;
 
 function parseOptions(): { options: BenchOptions; loadGenerator: LoadGeneratorName | undefined; serverCpus: string; clientCpus: string } {
@@ -170,6 +174,7 @@ async function main(): Promise<number> {
   if (machine.loadAverageAtStart[0]! > 0.5) log(`warning: the machine is busy (load average ${machine.loadAverageAtStart[0]}): figures will be noisy`);
 
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'mcp-gateway-bench-'));
+  const profileArgs = (name: string) => (options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir, '--cpu-prof-name', `${name}.cpuprofile`] : []);
   const servers: Array<ServerProcess<unknown>> = [];
   const tokens = await startTokenSource();
   const results: BenchResults = {};
@@ -188,7 +193,7 @@ async function main(): Promise<number> {
       startBenchServer('reference gateway', pinning.server, 'reference-gateway/server.ts', [
         '--upstream', upstreamUrl, '--jwks', tokens.jwksUrl, '--issuer', tokens.issuer, '--audience', tokens.audience, '--audit', path.join(workDir, 'reference-audit.jsonl'),
       ]),
-      startGateway(pinning.server, configFile, options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : []),
+      startGateway(pinning.server, configFile, profileArgs('gateway')),
     ]);
     servers.push(bare, reference, gateway);
 
@@ -231,7 +236,7 @@ async function main(): Promise<number> {
     await run('saturation', 'saturation', async () => void (results.saturation = await runSaturation(ctx)));
     await run('audit', 'audit cost: the gateway with audit off, async and sync writes', async () => {
       const variants = await Promise.all(
-        (['off', 'sync'] as const).map((audit) => startGateway(pinning.server, writeGatewayConfig(workDir, { upstreamUrl, tokens, audit }).configFile)),
+        (['off', 'sync'] as const).map((audit) => startGateway(pinning.server, writeGatewayConfig(workDir, { upstreamUrl, tokens, audit }).configFile, profileArgs(`gateway-audit-${audit}`))),
       );
       servers.push(...variants);
       const [off, sync] = variants;
