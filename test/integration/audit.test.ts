@@ -186,6 +186,14 @@ describe('audit records', () => {
     expect(everything).not.toContain(token);
     expect(everything).not.toMatch(/eyJ[\w-]{10,}\.eyJ[\w-]{10,}\.[\w-]{10,}/);
   });
+
+  it('every line of the trail is one JSON document, written as JSON.stringify would write it', () => {
+    // By now the trail holds every kind of record the tests above caused (allow, deny,
+    // authentication failure, elevation, upstream failure, batch, bad input).
+    const lines = stack.auditOutput().split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(10);
+    for (const line of lines) expect(line).toBe(JSON.stringify(JSON.parse(line)));
+  });
 });
 
 /** Sends an allowed call, a denied call and a malformed token through `target`; returns the metric deltas. */

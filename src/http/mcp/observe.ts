@@ -93,10 +93,7 @@ function writeAuditRecords(exchange: McpExchange, facts: MetricFacts, audit: Aud
       httpMethod: facts.httpMethod,
       sessionId: headerOf(incoming, 'mcp-session-id'),
       traceId: observation.trace.traceId,
-      source: {
-        ...(incoming.socket.remoteAddress ? { ip: incoming.socket.remoteAddress } : {}),
-        ...(userAgent ? { userAgent } : {}),
-      },
+      source: { ip: incoming.socket.remoteAddress || undefined, userAgent: userAgent || undefined },
       principal,
       refusedTokenFingerprint: observation.refusedTokenFingerprint,
       error,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditLog, PERIODIC_FLUSH_MS } from '../../../src/audit/audit-log.js';
-import type { AuditRecord } from '../../../src/audit/audit-record.js';
+import { auditRecord } from './records.js';
 
 const directories: string[] = [];
 afterEach(() => {
@@ -16,7 +16,7 @@ function auditFile(): string {
   return join(directory, 'audit.jsonl');
 }
 
-const record = (n: number) => ({ event: 'mcp.message', eventId: `e${n}` }) as unknown as AuditRecord;
+const record = (n: number) => auditRecord({ eventId: `e${n}` });
 const linesIn = (file: string) => {
   try {
     return readFileSync(file, 'utf8').split('\n').filter(Boolean).length;
