@@ -1,4 +1,5 @@
 import type { AuditRecord } from './audit-record.js';
+import { RedactedArguments } from './redact.js';
 
 /**
  * One record as its JSON line, the same bytes `JSON.stringify(record) + "\n"` gives (a unit test
@@ -33,7 +34,7 @@ function whatJson(what: AuditRecord['what']): string {
   if (what.jsonrpcId !== undefined) json += `,"jsonrpcId":${JSON.stringify(what.jsonrpcId)}`;
   if (what.method !== undefined) json += `,"method":${text(what.method)}`;
   if (what.target !== undefined) json += `,"target":{"kind":${text(what.target.kind)},"name":${text(what.target.name)}}`;
-  if (what.arguments !== undefined) json += `,"arguments":${JSON.stringify(what.arguments)}`;
+  if (what.arguments !== undefined) json += `,"arguments":${what.arguments instanceof RedactedArguments ? what.arguments.json : JSON.stringify(what.arguments)}`;
   return `${json}}`;
 }
 

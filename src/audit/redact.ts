@@ -38,7 +38,7 @@ export const REDACTED = '[REDACTED]';
  * inside strings are masked, long strings and lists are shortened, and the
  * whole is capped in size. Compiled once from the config.
  */
-export function createRedactor(options: RedactionOptions): (value: unknown) => unknown {
+export function createRedactor(options: RedactionOptions): (value: unknown) => RedactedArguments {
   const sensitive = [...DEFAULT_SENSITIVE_KEYS, ...options.keys].map(normalizeKey);
   const paths = options.paths.map(parsePath);
   // Argument names repeat from call to call: decide each name once (bounded, names are client data).
@@ -64,19 +64,41 @@ export function createRedactor(options: RedactionOptions): (value: unknown) => u
       if (value.length > MAX_ITEMS) items.push(`[+${value.length - MAX_ITEMS} items]`);
       return items;
     }
-    const result: Record<string, unknown> = {};
-    for (const [key, child] of Object.entries(value)) {
+    // No prototype: a member named "__proto__" (legal JSON) stays a member instead of replacing it.
+    const result: Record<string, unknown> = Object.create(null);
+    const object = value as Record<string, unknown>;
+    // (for…in over a parsed JSON object: own members only, and no entry arrays to allocate.)
+    for (const key in object) {
       // A member name is client data like any value: it may hold a token.
-      result[maskString(key)] = isSensitive(key) ? REDACTED : visit(child, paths.length > 0 ? [...path, key] : path, depth + 1);
+      result[maskString(key)] = isSensitive(key) ? REDACTED : visit(object[key], paths.length > 0 ? [...path, key] : path, depth + 1);
     }
     return result;
   }
 
   return (value) => {
     const redacted = visit(value, [], 0);
-    const size = Buffer.byteLength(JSON.stringify(redacted) ?? '');
-    return size > options.maxBytes ? { '[truncated]': true, bytes: size } : redacted;
+    const json = JSON.stringify(redacted) ?? 'null';
+    const size = Buffer.byteLength(json);
+    if (size <= options.maxBytes) return new RedactedArguments(redacted, json);
+    const note = { '[truncated]': true, bytes: size };
+    return new RedactedArguments(note, JSON.stringify(note));
   };
+}
+
+/**
+ * Redacted arguments and their JSON: the size cap has to serialize them, and the record line
+ * (recordLine) reuses that text instead of serializing them again. JSON.stringify of a record
+ * gives the same bytes through toJSON.
+ */
+export class RedactedArguments {
+  constructor(
+    readonly value: unknown,
+    readonly json: string,
+  ) {}
+
+  toJSON(): unknown {
+    return this.value;
+  }
 }
 
 function maskString(value: string): string {

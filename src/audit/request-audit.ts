@@ -5,6 +5,7 @@ import type { JsonRpcBody, JsonRpcMessage } from '../jsonrpc/index.js';
 import { idKey, type Decision, type RuleRef } from '../policy/index.js';
 import { AUDIT_SCHEMA, type AuditEvent, type AuditRecord, type OutcomeResult } from './audit-record.js';
 import type { ResponseOutcome } from './json-outcome-scanner.js';
+import type { RedactedArguments } from './redact.js';
 
 /** Everything known about one HTTP request once its response has ended. */
 export interface RequestFacts {
@@ -36,7 +37,7 @@ export interface RequestFacts {
  * decided; otherwise one for the request (authentication failure, rejected
  * input, a GET stream or a DELETE). Pure: the caller writes them.
  */
-export function buildAuditRecords(facts: RequestFacts, redactArguments: ((value: unknown) => unknown) | undefined): AuditRecord[] {
+export function buildAuditRecords(facts: RequestFacts, redactArguments: ((value: unknown) => RedactedArguments) | undefined): AuditRecord[] {
   const error = facts.error instanceof GatewayError ? facts.error : facts.error ? new GatewayError('internal') : undefined;
   const errorCode = error?.code;
   const time = facts.time.toISOString();
@@ -145,7 +146,7 @@ export function buildWho(principal: Principal): NonNullable<AuditRecord['who']> 
 
 const whoByPrincipal = new WeakMap<Principal, NonNullable<AuditRecord['who']>>();
 
-function describeMessage(httpMethod: string, message: JsonRpcMessage, decision: Decision | undefined, redact: ((value: unknown) => unknown) | undefined): AuditRecord['what'] {
+function describeMessage(httpMethod: string, message: JsonRpcMessage, decision: Decision | undefined, redact: ((value: unknown) => RedactedArguments) | undefined): AuditRecord['what'] {
   const what: AuditRecord['what'] = { httpMethod };
   if (message.kind !== 'notification') what.jsonrpcId = message.id;
   if (message.kind === 'response') return what;
@@ -195,7 +196,7 @@ function messageOutcome(facts: RequestFacts, message: JsonRpcMessage, decision: 
   if (decision?.effect === 'deny') return { status, result: 'denied' };
   if (message.kind !== 'request') return { status, result: status < 300 ? 'accepted' : 'rejected' };
   const outcome = facts.outcomes.get(idKey(message.id));
-  if (outcome) return { status, ...outcome };
+  if (outcome) return outcome.result === 'jsonrpc_error' ? { status, result: outcome.result, errorCode: outcome.errorCode } : { status, result: outcome.result };
   if (facts.forward?.endedBy === 'client') return { status, result: 'client_closed' };
   if (facts.forward?.endedBy === 'upstream') return { status, result: 'upstream_failed' };
   return { status, result: status >= 400 ? 'rejected' : 'no_response' };

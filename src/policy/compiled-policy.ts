@@ -1,6 +1,6 @@
 import type { JsonRpcMessage } from '../jsonrpc/index.js';
 import type { Decision } from './decision.js';
-import { evaluateRule, type Caller, type CompiledRule, type RuleKind } from './rule.js';
+import { evaluateRule, type Caller, type CompiledRule, type RuleKind, type RuleRef } from './rule.js';
 import type { RuleIndex } from './rule-index.js';
 import type { DenyResponse, PolicySettings } from './schema.js';
 import type { ScopeHierarchy } from './scope-hierarchy.js';
@@ -120,22 +120,41 @@ export class CompiledPolicy {
         failedConditions: outcome.failedConditions,
       };
     }
-    const outcomes = rules.map((rule) => ({ rule, outcome: evaluateRule(rule, caller, this.#hierarchy) }));
-    const requiredScopes = [...new Set(outcomes.flatMap(({ outcome }) => outcome.required))];
-    const missingScopes = [...new Set(outcomes.flatMap(({ outcome }) => outcome.missing))];
-    const failedConditions = outcomes.flatMap(({ outcome }) => outcome.failedConditions);
-    const refs = rules.map((rule) => rule.ref);
-    const failing = outcomes.filter(({ outcome }) => !outcome.satisfied);
-    if (failing.length === 0) {
+    // Several rules (a method rule and a tool rule, say): one pass, no intermediate arrays or
+    // sets (this runs on every such call; the lists hold a handful of scopes).
+    const refs: RuleRef[] = [];
+    const requiredScopes: string[] = [];
+    const missingScopes: string[] = [];
+    const failedConditions: string[] = [];
+    let failing = false;
+    let enforced = false;
+    let explicitDeny = false;
+    let scopeProblem = false;
+    for (const rule of rules) {
+      const outcome = evaluateRule(rule, caller, this.#hierarchy);
+      refs.push(rule.ref);
+      appendNew(requiredScopes, outcome.required);
+      appendNew(missingScopes, outcome.missing);
+      failedConditions.push(...outcome.failedConditions);
+      if (outcome.satisfied) continue;
+      failing = true;
+      enforced ||= !rule.shadow;
+      explicitDeny ||= outcome.reason === 'explicit_deny';
+      scopeProblem ||= outcome.reason === 'insufficient_scope';
+    }
+    if (!failing) {
       return { effect: 'allow', reason: 'allowed', method, target, rules: refs, requiredScopes, missingScopes, failedConditions };
     }
     // An explicit deny outranks a scope problem, which outranks a claim problem:
     // the reason names the most fundamental obstacle.
-    const reasons = failing.map(({ outcome }) => outcome.reason!);
-    const reason = reasons.includes('explicit_deny') ? 'explicit_deny' : reasons.includes('insufficient_scope') ? 'insufficient_scope' : 'claim_condition';
-    const enforced = failing.some(({ rule }) => !rule.shadow);
+    const reason = explicitDeny ? 'explicit_deny' : scopeProblem ? 'insufficient_scope' : 'claim_condition';
     return { effect: enforced ? 'deny' : 'shadow-deny', reason, method, target, rules: refs, requiredScopes, missingScopes, failedConditions };
   }
+}
+
+/** Appends the items `list` does not hold yet, in order (as a Set would keep them). */
+function appendNew(list: string[], items: readonly string[]): void {
+  for (const item of items) if (!list.includes(item)) list.push(item);
 }
 
 function base(effect: Decision['effect'], reason: Decision['reason'], method: string | undefined, target: Target | undefined): Decision {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { authenticationFailureReason, buildAuditRecords, buildWho, type AuditLog, type ResponseOutcome, type ScopeElevationTracker } from '../../audit/index.js';
+import { authenticationFailureReason, buildAuditRecords, buildWho, type AuditLog, type RedactedArguments, type ResponseOutcome, type ScopeElevationTracker } from '../../audit/index.js';
 import type { Principal } from '../../auth/index.js';
 import type { JsonRpcBody } from '../../jsonrpc/index.js';
 import type { Decision } from '../../policy/index.js';
@@ -14,7 +14,7 @@ import { principalKey } from './abuse-limits.js';
 
 export interface ObservabilityDependencies {
   audit: AuditLog | undefined;
-  redactArguments: ((value: unknown) => unknown) | undefined;
+  redactArguments: ((value: unknown) => RedactedArguments) | undefined;
   metrics: GatewayMetrics | undefined;
   exporter: OtlpExporter | undefined;
   sampleRatio: number;

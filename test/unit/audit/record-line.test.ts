@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../../src/audit/audit-record.js';
 import { recordLine } from '../../../src/audit/record-line.js';
+import { RedactedArguments } from '../../../src/audit/redact.js';
 import { RULE, WHO, auditRecord } from './records.js';
 
 // The hand-written serializer must give exactly JSON.stringify's bytes, for every shape a record takes.
@@ -34,6 +35,7 @@ const SHAPES: Record<string, AuditRecord> = {
     source: { ip: '10.0.0.1', userAgent: 'Mozilla/5.0 "x" \u2028' },
     what: { httpMethod: 'POST', jsonrpcId: 1, method: 'tools/call', target: { kind: 'tool', name: 'naïve\u007f' }, arguments: { nested: { list: [1, 'two', null, true, { deep: '\u001f' }] } } },
   }),
+  'arguments as the redactor hands them over (with their JSON)': auditRecord({ what: { httpMethod: 'POST', jsonrpcId: 7, method: 'tools/call', arguments: new RedactedArguments({ q: 'x', n: [1, 2] }, '{"q":"x","n":[1,2]}') } }),
   'numbers at their edges': auditRecord({ latencyMs: 0, upstreamMs: 1e21, outcome: { status: 502, result: 'upstream_failed' } }),
   'a who that is not frozen (built elsewhere): serialized each time': auditRecord({ who: { ...WHO, scopes: ['x'] } }),
 };

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createRedactor } from '../../../src/audit/index.js';
 
-const redact = createRedactor({ keys: ['iban'], paths: ['config.dsn', 'servers[*].url', '$.deep.*.x'], maxBytes: 2048 });
+const redactor = createRedactor({ keys: ['iban'], paths: ['config.dsn', 'servers[*].url', '$.deep.*.x'], maxBytes: 2048 });
+/** The redacted value; the JSON made with it (reused by the record line) must always be that value's. */
+function redact(value: unknown): unknown {
+  const redacted = redactor(value);
+  expect(redacted.json).toBe(JSON.stringify(redacted.value));
+  return redacted.value;
+}
 
 describe('argument redaction', () => {
   it('redacts sensitive keys at any depth, case-insensitively, including compound names', () => {
@@ -58,5 +64,11 @@ describe('argument redaction', () => {
   it('masks a JWT or bearer token used as a member name too', () => {
     const jwt = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.c2lnbmF0dXJl';
     expect(redact({ [jwt]: 1, nested: { [`Bearer ${'t'.repeat(20)}`]: 2, plain: 3 } })).toEqual({ '[REDACTED:jwt]': 1, nested: { 'Bearer [REDACTED]': 2, plain: 3 } });
+  });
+
+  it('a member named __proto__ stays a member of the record (and is redacted like any other)', () => {
+    const parsed = JSON.parse('{"__proto__": {"password": "hunter2", "note": "x"}, "a": 1}') as unknown;
+    const redacted = redact(parsed) as Record<string, unknown>;
+    expect(JSON.stringify(redacted)).toBe('{"__proto__":{"password":"[REDACTED]","note":"x"},"a":1}');
   });
 });

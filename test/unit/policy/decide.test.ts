@@ -169,3 +169,47 @@ describe('policy decisions', () => {
     expect(challengeScopesFor([decision], caller)).toEqual(['tickets:read', 'tickets:write']);
   });
 });
+
+describe('a method rule and a tool rule together', () => {
+  const combined = parsePolicyFiles([
+    {
+      file: 'combined.yaml',
+      text: `
+settings:
+  unmatched: deny
+scopes: { base: b, extra: e }
+methods:
+  - method: tools/call
+    scopes: [base]
+tools:
+  - name: blocked
+    deny: true
+  - name: needs_tenant
+    scopes: [base]
+    when:
+      tenant: { equals: acme }
+  - name: shadowed
+    scopes: [base, extra]
+    shadow: true
+`,
+    },
+  ]).policy;
+  const decide = (name: string, scopes: string[], claims: Record<string, unknown> = {}) => combined.decide(tool(name), { scopes: new Set(scopes), claims });
+
+  it.each<[string, string, string[], Record<string, unknown>, string, string, string[], string[]]>([
+    ['an explicit deny outranks a missing scope', 'blocked', [], {}, 'deny', 'explicit_deny', ['base'], ['base']],
+    ['a missing scope outranks a failed claim condition', 'needs_tenant', [], {}, 'deny', 'insufficient_scope', ['base'], ['base']],
+    ['a failed claim condition alone', 'needs_tenant', ['base'], { tenant: 'other' }, 'deny', 'claim_condition', ['base'], []],
+    ['only the shadow rule fails: shadow-deny', 'shadowed', ['base'], {}, 'shadow-deny', 'insufficient_scope', ['base', 'extra'], ['extra']],
+    ['the enforced rule fails too: deny', 'shadowed', [], {}, 'deny', 'insufficient_scope', ['base', 'extra'], ['base', 'extra']],
+    ['both satisfied: allowed, scopes named once', 'shadowed', ['base', 'extra'], {}, 'allow', 'allowed', ['base', 'extra'], []],
+  ])('%s', (_name, name, scopes, claims, effect, reason, required, missing) => {
+    const decision = decide(name, scopes, claims);
+    expect(decision).toMatchObject({ effect, reason, requiredScopes: required, missingScopes: missing });
+    expect(decision.rules.map((rule) => rule.kind)).toEqual(['tool', 'method']);
+  });
+
+  it('lists the failed conditions of every rule', () => {
+    expect(decide('needs_tenant', ['base'], { tenant: 'other' }).failedConditions).toHaveLength(1);
+  });
+});
