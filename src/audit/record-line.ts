@@ -15,8 +15,8 @@ export function recordLine(record: AuditRecord): string {
   if (record.who !== undefined) line += `,"who":${cachedJson(record.who)}`;
   line += `,"source":${sourceJson(record.source)},"what":${whatJson(record.what)}`;
   if (record.decision !== undefined) line += `,"decision":${decisionJson(record.decision)}`;
-  line += `,"outcome":${outcomeJson(record.outcome)},"latencyMs":${number(record.latencyMs)}`;
-  if (record.upstreamMs !== undefined) line += `,"upstreamMs":${number(record.upstreamMs)}`;
+  line += `,"outcome":${outcomeJson(record.outcome)},"latencyMs":${milliseconds(record.latencyMs)}`;
+  if (record.upstreamMs !== undefined) line += `,"upstreamMs":${milliseconds(record.upstreamMs)}`;
   if (record.upstream !== undefined) line += `,"upstream":${JSON.stringify(record.upstream)}`;
   if (record.presentedToken !== undefined) line += `,"presentedToken":${JSON.stringify(record.presentedToken)}`;
   if (record.correlatesWith !== undefined) line += `,"correlatesWith":${text(record.correlatesWith)}`;
@@ -77,4 +77,20 @@ function text(value: string): string {
 
 function number(value: number): string {
   return Number.isFinite(value) ? String(value) : 'null';
+}
+
+/**
+ * A duration the trail rounded to the microsecond, written from integers: the same text
+ * JSON.stringify gives (the shortest decimal that reads back as that double has at most three
+ * decimals), without V8's float-to-text, which was a tenth of this serializer's time.
+ */
+export function milliseconds(value: number): string {
+  const micros = Math.round(value * 1000);
+  if (micros < 0 || !Number.isSafeInteger(micros) || micros / 1000 !== value) return number(value);
+  const whole = Math.floor(micros / 1000);
+  const fraction = micros - whole * 1000;
+  if (fraction === 0) return String(whole);
+  if (fraction % 100 === 0) return `${whole}.${fraction / 100}`;
+  if (fraction % 10 === 0) return `${whole}.${fraction < 100 ? '0' : ''}${fraction / 10}`;
+  return `${whole}.${fraction < 10 ? '00' : fraction < 100 ? '0' : ''}${fraction}`;
 }

@@ -64,13 +64,16 @@ export function createRedactor(options: RedactionOptions): (value: unknown) => R
       if (value.length > MAX_ITEMS) items.push(`[+${value.length - MAX_ITEMS} items]`);
       return items;
     }
-    // No prototype: a member named "__proto__" (legal JSON) stays a member instead of replacing it.
-    const result: Record<string, unknown> = Object.create(null);
+    const result: Record<string, unknown> = {};
     const object = value as Record<string, unknown>;
     // (for…in over a parsed JSON object: own members only, and no entry arrays to allocate.)
     for (const key in object) {
       // A member name is client data like any value: it may hold a token.
-      result[maskString(key)] = isSensitive(key) ? REDACTED : visit(object[key], paths.length > 0 ? [...path, key] : path, depth + 1);
+      const name = maskString(key);
+      const redacted = isSensitive(key) ? REDACTED : visit(object[key], paths.length > 0 ? [...path, key] : path, depth + 1);
+      // A member named "__proto__" (legal JSON) must stay a member, not replace the prototype.
+      if (name === '__proto__') Object.defineProperty(result, name, { value: redacted, enumerable: true, writable: true, configurable: true });
+      else result[name] = redacted;
     }
     return result;
   }

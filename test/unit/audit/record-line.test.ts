@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../../src/audit/audit-record.js';
-import { recordLine } from '../../../src/audit/record-line.js';
+import { milliseconds, recordLine } from '../../../src/audit/record-line.js';
 import { RedactedArguments } from '../../../src/audit/redact.js';
 import { RULE, WHO, auditRecord } from './records.js';
 
@@ -53,5 +53,13 @@ describe('recordLine', () => {
     const record = auditRecord({ latencyMs: Number.NaN });
     expect(recordLine(record)).toBe(`${JSON.stringify(record)}\n`);
     expect(JSON.parse(recordLine(record)).latencyMs).toBeNull();
+  });
+
+  it('durations rounded to the microsecond are written as JSON.stringify writes them', () => {
+    const samples = [0, 0.001, 0.01, 0.1, 0.5, 1, 1.05, 1.2, 1.234, 10.007, 12.3, 99.999, 100, 123456.789, 2 ** 40 / 1000];
+    for (let index = 0; index < 20_000; index += 1) samples.push(Math.round(Math.random() * 10 ** (index % 8) * 1000) / 1000);
+    for (const value of samples) expect(milliseconds(value)).toBe(JSON.stringify(value));
+    // Values it was not made for fall back to the general path.
+    for (const value of [0.0001, 1.23456, -1.5, 1e21, Number.NaN]) expect(milliseconds(value)).toBe(JSON.stringify(value));
   });
 });
