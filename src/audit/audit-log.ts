@@ -5,7 +5,7 @@ import { recordLine } from './record-line.js';
 /** Longest time a record waits in the async buffer before it is written. */
 export const PERIODIC_FLUSH_MS = 1000;
 
-/** Async mode writes once this much is buffered (or after PERIODIC_FLUSH_MS). */
+/** Async mode writes once about this much is batched (or after PERIODIC_FLUSH_MS). */
 const ASYNC_BATCH_BYTES = 64 * 1024;
 
 export type AuditSink = { type: 'stdout' } | { type: 'file'; path: string } | { type: 'stream'; write: (line: string) => void };
@@ -25,9 +25,13 @@ export type AuditWriteMode = 'async' | 'sync';
 export class AuditLog {
   readonly #destination: ReturnType<typeof pino.destination> | undefined;
   readonly #write: (line: string) => void;
+  /** Async mode: lines not handed to the destination yet, joined (V8 makes `+=` of strings cheap). */
+  #pending = '';
+  readonly #batched: boolean;
   #count = 0;
 
   constructor(sink: AuditSink, mode: AuditWriteMode = 'async') {
+    this.#batched = sink.type !== 'stream' && mode === 'async';
     if (sink.type === 'stream') {
       this.#write = sink.write;
       return;
@@ -36,21 +40,18 @@ export class AuditLog {
       dest: sink.type === 'file' ? sink.path : 1,
       sync: mode === 'sync',
       mkdir: sink.type === 'file',
-      // Batch records into few large writes; flush() empties the buffer. Each async write is a
-      // hop to libuv's thread pool, and where the gateway shares a core that hop costs two context
-      // switches: with 4 KiB batches it was a third of the trail's cost (docs/performance.md).
-      minLength: mode === 'sync' ? 0 : ASYNC_BATCH_BYTES,
+      // Batches arrive whole (below), so sonic-boom writes each as it comes; at most this much per write.
       maxWrite: 4 * ASYNC_BATCH_BYTES,
-      // ...and at low traffic write what is buffered within a second, so records reach the
-      // file (and `tail -f`) promptly and a killed gateway loses at most the last second.
-      periodicFlush: mode === 'sync' ? 0 : PERIODIC_FLUSH_MS,
       // Buffers, not strings: sonic-boom then neither concatenates strings nor re-measures
-      // their UTF-8 length after each write (half the time per record, docs/performance.md).
+      // their UTF-8 length after each write (docs/performance.md).
       contentMode: 'buffer',
     });
     this.#destination = destination;
     // (sonic-boom's types name strings only; in buffer mode it takes Buffers.)
     this.#write = (line) => destination.write(Buffer.from(line) as unknown as string);
+    // At low traffic, what is batched is written within a second, so records reach the file
+    // (and `tail -f`) promptly and a killed gateway loses at most the last second.
+    if (this.#batched) setInterval(() => this.#handOver(), PERIODIC_FLUSH_MS).unref();
   }
 
   /** Records written since start (for tests and metrics). */
@@ -60,15 +61,31 @@ export class AuditLog {
 
   write(record: AuditRecord): void {
     this.#count += 1;
-    this.#write(recordLine(record));
+    if (!this.#batched) {
+      this.#write(recordLine(record));
+      return;
+    }
+    // Async mode hands records over in batches of ~64 KiB: one Buffer and one write per batch.
+    // Each async write is a hop to libuv's thread pool, and where the gateway shares a core that
+    // hop costs two context switches: with 4 KiB writes it was a third of the trail's cost
+    // (docs/performance.md).
+    this.#pending += recordLine(record);
+    if (this.#pending.length >= ASYNC_BATCH_BYTES) this.#handOver();
   }
 
   /** Writes buffered records out now (synchronously). */
   flush(): void {
+    this.#handOver();
     try {
       this.#destination?.flushSync();
     } catch {
       // sonic-boom throws when its file is not open yet and nothing was written: nothing to flush.
     }
+  }
+
+  #handOver(): void {
+    if (this.#pending === '') return;
+    this.#write(this.#pending);
+    this.#pending = '';
   }
 }
