@@ -56,11 +56,16 @@ export class JsonOutcomeScanner {
   write(text: string): void {
     for (let index = 0; index < text.length; index += 1) {
       if (this.#inString) {
-        if (this.#key === undefined && this.#capture === undefined && !this.#escaped) {
-          // The body of a value string (most of a tool result) matters only for
-          // where it ends: jump to its next quote or backslash.
+        if (this.#capture === undefined && !this.#escaped) {
+          // Jump to the string's next quote or backslash: the body of a value string (most of a
+          // tool result) matters only for where it ends, and a member name is taken in one
+          // slice rather than a character at a time.
           const stop = nextQuoteOrBackslash(text, index);
-          if (stop < 0) return;
+          if (stop < 0) {
+            if (this.#key !== undefined) this.#key += text.slice(index);
+            return;
+          }
+          if (this.#key !== undefined && stop > index) this.#key += text.slice(index, stop);
           index = stop;
         }
         this.#stringChar(text.charCodeAt(index), text, index);
