@@ -40,7 +40,10 @@ export class AuditLog {
       dest: sink.type === 'file' ? sink.path : 1,
       sync: mode === 'sync',
       mkdir: sink.type === 'file',
-      // Batches arrive whole (below), so sonic-boom writes each as it comes; at most this much per write.
+      // Async: a whole batch (below) is written as it arrives; a partial one handed over by the
+      // periodic hand-over or flush() waits in sonic-boom for flush()/flushSync(), so flush()
+      // writes it synchronously instead of racing an asynchronous write of it.
+      minLength: mode === 'async' ? ASYNC_BATCH_BYTES - 1 : 0,
       maxWrite: 4 * ASYNC_BATCH_BYTES,
       // Buffers, not strings: sonic-boom then neither concatenates strings nor re-measures
       // their UTF-8 length after each write (docs/performance.md).
@@ -51,7 +54,13 @@ export class AuditLog {
     this.#write = (line) => destination.write(Buffer.from(line) as unknown as string);
     // At low traffic, what is batched is written within a second, so records reach the file
     // (and `tail -f`) promptly and a killed gateway loses at most the last second.
-    if (this.#batched) setInterval(() => this.#handOver(), PERIODIC_FLUSH_MS).unref();
+    if (this.#batched) {
+      setInterval(() => {
+        if (this.#pending === '') return;
+        this.#handOver();
+        destination.flush();
+      }, PERIODIC_FLUSH_MS).unref();
+    }
   }
 
   /** Records written since start (for tests and metrics). */
