@@ -362,7 +362,7 @@ export const auditSchema = z
       .enum(['async', 'sync'])
       .default('async')
       .describe(
-        'async: records are buffered and written in batches (at least 4 KiB, or within 1 s at low traffic), flushed on shutdown and fatal errors. sync: every record is written (write(2)) before the gateway moves on, so it also survives a crash or SIGKILL of the gateway (docs/audit.md, docs/performance.md).',
+        'async: records are buffered and written in batches (about 64 KiB, or within 1 s at low traffic), flushed on shutdown and fatal errors. sync: every record is written (write(2)) before the gateway moves on, so it also survives a crash or SIGKILL of the gateway (docs/audit.md, docs/performance.md).',
       ),
     includeArguments: z.boolean().default(true).describe('Record tool and prompt arguments (redacted and size-capped).'),
     redactKeys: z
