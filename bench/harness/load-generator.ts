@@ -60,6 +60,8 @@ function luaString(value: string): string {
 }
 
 /** A wrk script: requests prepared once per token in init(), rotated in request(), results as one JSON line. */
+let scriptCount = 0;
+
 function writeWrkScript(workDir: string, spec: LoadSpec): string {
   const headers = { ...CLIENT_HEADERS, [MODE_HEADER]: spec.mode, ...spec.headers };
   const script = `
@@ -88,7 +90,9 @@ done = function(summary, latency, requests)
     latency:percentile(50), latency:percentile(99)))
 end
 `;
-  const file = path.join(workDir, `wrk-${spec.mode}-${path.basename(spec.tokenFile)}-${Object.keys(spec.headers ?? {}).length}.lua`);
+  // A file per run: paired runs start two wrk at once, and one must not read a script the other's
+  // writeFileSync has just truncated.
+  const file = path.join(workDir, `wrk-${spec.mode}-${path.basename(spec.tokenFile)}-${(scriptCount += 1)}.lua`);
   writeFileSync(file, script);
   return file;
 }

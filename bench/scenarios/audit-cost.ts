@@ -6,9 +6,10 @@
  * side on the server CPU, so a round measures them under the same conditions.
  */
 import type { BenchContext } from '../harness/context.js';
-import { runLoad } from '../harness/load-generator.js';
+import { runLoad, type LoadResult } from '../harness/load-generator.js';
+import { runPaired, summarizeRatios, type PairedRatio } from '../harness/paired.js';
 import { startCpuWindow } from '../harness/proc-stats.js';
-import { median, summarizeRuns, type LoadRun, type LoadSummary } from '../harness/stats.js';
+import { summarizeRuns, type LoadRun, type LoadSummary } from '../harness/stats.js';
 import type { Payload } from './saturation.js';
 
 export const AUDIT_MODES = ['off', 'async', 'sync'] as const;
@@ -20,15 +21,10 @@ export interface AuditCostRow extends LoadSummary {
   errors: number;
 }
 
-/** One mode against `off`, both loaded at the same time (see `runPairedRounds`). */
-export interface PairedAuditRow {
+/** One mode against `off`, both loaded at the same time: req/s of `mode` ÷ req/s of `off`. */
+export interface PairedAuditRow extends PairedRatio {
   mode: Exclude<AuditMode, 'off'>;
   payload: Payload;
-  /** Median over the rounds of (req/s of `mode`) ÷ (req/s of `off`), and the extremes. */
-  ratio: number;
-  ratioMin: number;
-  ratioMax: number;
-  rounds: number;
 }
 
 export interface AuditCostResult {
@@ -70,32 +66,23 @@ export async function runAuditCost(ctx: BenchContext, gateways: Record<AuditMode
   return { summary, paired: await runPairedRounds(ctx, payloads, run) };
 }
 
-/**
- * The cost as a ratio measured in one go: `off` and another mode loaded at the same time, each by
- * its own wrk, on the shared server CPU. On a shared VM the machine's speed changes in phases of
- * seconds (one target's req/s varied 1.5× between consecutive 5 s rounds), which the interleaved
- * rounds above turn into noise in their ratio. Loaded together, both gateways live through the same
- * phase, and since each gets an equal share of the CPU, the ratio of their req/s is the inverse
- * ratio of their CPU per request. The upstream serves both.
- */
+/** Paired rounds (harness/paired.ts): audit off and one other mode loaded at the same time. */
 async function runPairedRounds(
   ctx: BenchContext,
   payloads: Payload[],
-  run: (mode: AuditMode, payload: Payload, durationSeconds: number) => Promise<{ rps: number }>,
+  run: (mode: AuditMode, payload: Payload, durationSeconds: number) => Promise<LoadResult>,
 ): Promise<PairedAuditRow[]> {
-  const ratios = new Map<string, number[]>();
+  const rows: PairedAuditRow[] = [];
+  const ratios = new Map<PairedAuditRow['mode'], Map<Payload, number[]>>([['async', new Map()], ['sync', new Map()]]);
   for (let round = 1; round <= ctx.options.rounds; round += 1) {
-    for (const mode of ['async', 'sync'] as const) {
+    for (const [mode, byPayload] of ratios) {
       for (const payload of payloads) {
-        const [off, other] = await Promise.all([run('off', payload, ctx.options.durationSeconds), run(mode, payload, ctx.options.durationSeconds)]);
-        const ratio = other.rps / off.rps;
-        ratios.set(`${mode} ${payload}`, [...(ratios.get(`${mode} ${payload}`) ?? []), ratio]);
-        ctx.log(`  r${round} paired off + ${mode.padEnd(5)} ${payload.padEnd(4)} ${off.rps.toFixed(0).padStart(6)} + ${other.rps.toFixed(0).padStart(6)} req/s  ratio ${ratio.toFixed(3)}`);
+        const pair = await runPaired(() => run('off', payload, ctx.options.durationSeconds), () => run(mode, payload, ctx.options.durationSeconds));
+        byPayload.set(payload, [...(byPayload.get(payload) ?? []), pair.ratio]);
+        ctx.log(`  r${round} paired off + ${mode.padEnd(5)} ${payload.padEnd(4)} ${pair.baseline.rps.toFixed(0).padStart(6)} + ${pair.measured.rps.toFixed(0).padStart(6)} req/s  ratio ${pair.ratio.toFixed(3)}`);
       }
     }
   }
-  return [...ratios].map(([key, values]) => {
-    const [mode, payload] = key.split(' ') as [PairedAuditRow['mode'], Payload];
-    return { mode, payload, ratio: median(values), ratioMin: Math.min(...values), ratioMax: Math.max(...values), rounds: values.length };
-  });
+  for (const [mode, byPayload] of ratios) for (const [payload, values] of byPayload) rows.push({ mode, payload, ...summarizeRatios(values) });
+  return rows;
 }

@@ -8,6 +8,7 @@
 import { TARGETS, type BenchContext, type TargetName } from '../harness/context.js';
 import { runLoad, type LoadResult } from '../harness/load-generator.js';
 import { readPeakRssBytes, resetPeakRss, startCpuWindow } from '../harness/proc-stats.js';
+import { runPaired, summarizeRatios, type PairedRatio } from '../harness/paired.js';
 import { median, summarizeRuns, type LoadSummary } from '../harness/stats.js';
 
 export type Payload = 'json' | 'sse';
@@ -35,12 +36,19 @@ export interface SaturationSummary extends LoadSummary {
   non2xx: number;
 }
 
+/** The gateway against a baseline, both loaded at the same time: req/s of the gateway ÷ req/s of the baseline. */
+export interface PairedSaturationRow extends PairedRatio {
+  baseline: 'bare-proxy' | 'reference';
+  payload: Payload;
+  tokens: TokenCount;
+}
+
 const PAYLOADS: Payload[] = ['json', 'sse'];
 
 /** Token counts a target is measured with: the proxies that ignore tokens once. */
 const tokenCounts = (target: TargetName): TokenCount[] => (target === 'direct' || target === 'bare-proxy' ? ['1'] : ['1', '1000']);
 
-export async function runSaturation(ctx: BenchContext): Promise<{ samples: SaturationSample[]; summary: SaturationSummary[] }> {
+export async function runSaturation(ctx: BenchContext): Promise<{ samples: SaturationSample[]; summary: SaturationSummary[]; paired: PairedSaturationRow[] }> {
   const { options } = ctx;
   const run = (target: TargetName, payload: Payload, tokens: TokenCount, durationSeconds: number) =>
     runLoad(
@@ -91,7 +99,32 @@ export async function runSaturation(ctx: BenchContext): Promise<{ samples: Satur
       }
     }
   }
-  return { samples, summary: summarize(samples) };
+  return { samples, summary: summarize(samples), paired: await runPairedRounds(ctx, run) };
+}
+
+/**
+ * Then the ratios the targets are about, measured in pairs (harness/paired.ts): the gateway and
+ * the bare proxy, or the gateway and the reference, loaded at the same time. The bare proxy ignores
+ * tokens; it gets the same token file as the gateway.
+ */
+async function runPairedRounds(ctx: BenchContext, run: (target: TargetName, payload: Payload, tokens: TokenCount, seconds: number) => Promise<LoadResult>): Promise<PairedSaturationRow[]> {
+  const { options } = ctx;
+  const ratios = new Map<string, { row: Omit<PairedSaturationRow, keyof PairedRatio>; values: number[] }>();
+  for (let round = 1; round <= options.rounds; round += 1) {
+    for (const baseline of ['bare-proxy', 'reference'] as const) {
+      for (const payload of options.quick ? PAYLOADS.slice(0, 1) : PAYLOADS) {
+        for (const tokens of options.quick ? (['1'] as TokenCount[]) : (['1', '1000'] as TokenCount[])) {
+          const pair = await runPaired(() => run(baseline, payload, tokens, options.durationSeconds), () => run('gateway', payload, tokens, options.durationSeconds));
+          const key = `${baseline} ${payload} ${tokens}`;
+          const entry = ratios.get(key) ?? { row: { baseline, payload, tokens }, values: [] };
+          entry.values.push(pair.ratio);
+          ratios.set(key, entry);
+          ctx.log(`  r${round} paired ${baseline.padEnd(10)} + gateway ${payload.padEnd(4)} ${tokens.padStart(4)} token(s) ${pair.baseline.rps.toFixed(0).padStart(6)} + ${pair.measured.rps.toFixed(0).padStart(6)} req/s  ratio ${pair.ratio.toFixed(3)}`);
+        }
+      }
+    }
+  }
+  return [...ratios.values()].map(({ row, values }) => ({ ...row, ...summarizeRatios(values) }));
 }
 
 function summarize(samples: readonly SaturationSample[]): SaturationSummary[] {
