@@ -8,7 +8,7 @@
  * wrk, the bench's own clients and this harness run on the client CPU (1).
  * Results: a markdown report on stdout, JSON in bench/results/<time>.json and `--out`.
  */
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,12 +22,13 @@ import { choosePinning, killChildrenOnExit, REPO_ROOT, startBenchServer, type Se
 import { checkTargets, formatReport, type BenchResults } from './harness/report.js';
 import { startTokenSource } from './harness/token-source.js';
 import { runAuditCost } from './scenarios/audit-cost.js';
+import { runBaselineComparison } from './scenarios/baseline.js';
 import { runFixedRate } from './scenarios/fixed-rate.js';
 import { runSaturation } from './scenarios/saturation.js';
 import { runPolicy, runStartup } from './scenarios/startup-and-policy.js';
 import { runFirstEvent, runIdleStreams, runLargeResults } from './scenarios/streams.js';
 
-const SCENARIOS = ['policy', 'startup', 'saturation', 'audit', 'latency', 'first-event', 'large', 'streams'] as const;
+const SCENARIOS = ['policy', 'startup', 'saturation', 'audit', 'latency', 'first-event', 'large', 'streams', 'baseline'] as const;
 
 const USAGE = `npm run bench -- [options]
 
@@ -44,6 +45,10 @@ const USAGE = `npm run bench -- [options]
   --client-cpus LIST      taskset CPU list for load generators and the harness (default 1)
   --no-build              do not rebuild dist/ even when src/ is newer
   --out FILE              also write the JSON results here
+  --baseline DIR          compare this build with the gateway built in DIR (another checkout, e.g.
+                          git worktree add DIR <commit> && (cd DIR && npm ci && npm run build)):
+                          both loaded at the same time, req/s of this ÷ that (scenario baseline;
+                          runs by default when --baseline is given)
   --profile DIR           write CPU profiles of the gateways (node --cpu-prof) into DIR when they stop:
                           gateway.cpuprofile (audit async), and with --only audit also
                           gateway-audit-off.cpuprofile and gateway-audit-sync.cpuprofile;
@@ -69,6 +74,7 @@ function parseOptions(): { options: BenchOptions; loadGenerator: LoadGeneratorNa
       'no-build': { type: 'boolean', default: false },
       out: { type: 'string' },
       profile: { type: 'string' },
+      baseline: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -83,10 +89,15 @@ function parseOptions(): { options: BenchOptions; loadGenerator: LoadGeneratorNa
     if (!Number.isFinite(parsed) || parsed <= 0) throw new TypeError(`--${name} must be a positive number, e.g. --${name} ${fallback}`);
     return parsed;
   };
-  const scenarios = values.only ? values.only.split(',') : [...SCENARIOS];
+  const baselineDir = values.baseline === undefined ? undefined : path.resolve(values.baseline);
+  if (baselineDir !== undefined && !existsSync(path.join(baselineDir, 'dist/bundle/mcp-auth-gateway.js'))) {
+    throw new TypeError(`--baseline ${baselineDir}: no built gateway there (dist/bundle/mcp-auth-gateway.js); run: (cd ${baselineDir} && npm ci && npm run build)`);
+  }
+  const scenarios = values.only ? values.only.split(',') : SCENARIOS.filter((name) => name !== 'baseline' || baselineDir !== undefined);
   for (const name of scenarios) {
     if (!(SCENARIOS as readonly string[]).includes(name)) throw new TypeError(`--only: unknown scenario "${name}" (one of ${SCENARIOS.join(', ')})`);
   }
+  if (scenarios.includes('baseline') && baselineDir === undefined) throw new TypeError('scenario baseline needs --baseline DIR');
   const generator = values['load-generator'];
   if (generator !== undefined && generator !== 'wrk' && generator !== 'autocannon') throw new TypeError('--load-generator must be wrk or autocannon');
   return {
@@ -111,6 +122,7 @@ function parseOptions(): { options: BenchOptions; loadGenerator: LoadGeneratorNa
       scenarios,
       out: values.out,
       profileDir: values.profile === undefined ? undefined : path.resolve(values.profile),
+      baselineDir,
       build: !values['no-build'],
     },
     loadGenerator: generator,
@@ -246,6 +258,17 @@ async function main(): Promise<number> {
       } finally {
         // Stopped now so they do not share the CPU with later scenarios (stop is idempotent).
         await Promise.all(variants.map((variant) => variant.stop()));
+      }
+    });
+    await run('baseline', `this build against the build in ${options.baselineDir}, paired`, async () => {
+      const baselineDir = options.baselineDir!;
+      const config = writeGatewayConfig(mkdtempSync(path.join(workDir, 'baseline-')), { upstreamUrl, tokens });
+      const baseline = await startGateway(pinning.server, config.configFile, [], baselineDir);
+      servers.push(baseline);
+      try {
+        results.baseline = await runBaselineComparison(ctx, `${baseline.ready.origin}/mcp`, baselineDir);
+      } finally {
+        await baseline.stop();
       }
     });
     await run('latency', `fixed rate (${options.rate}/s, one connection)`, async () => void (results.fixedRate = await runFixedRate(ctx)));

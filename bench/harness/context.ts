@@ -38,6 +38,8 @@ export interface BenchOptions {
   out: string | undefined;
   /** --profile: the gateway runs with --cpu-prof and writes its profile here. */
   profileDir: string | undefined;
+  /** --baseline: another checkout whose built gateway this one is compared with (scenario baseline). */
+  baselineDir: string | undefined;
   build: boolean;
 }
 

@@ -83,13 +83,13 @@ export interface GatewayReady {
   readyMs: number;
 }
 
-/** Starts the compiled gateway and waits until /readyz answers 200. */
-export async function startGateway(cpus: string | undefined, configFile: string, nodeArgs: string[] = []): Promise<ServerProcess<GatewayReady>> {
+/** Starts the compiled gateway (this checkout's, or the one in `root`) and waits until /readyz answers 200. */
+export async function startGateway(cpus: string | undefined, configFile: string, nodeArgs: string[] = [], root = REPO_ROOT): Promise<ServerProcess<GatewayReady>> {
   const started = performance.now();
   const gateway = await startProcess({
     name: 'gateway',
     cpus,
-    command: [process.execPath, [...nodeArgs, path.join(REPO_ROOT, 'bin/mcp-auth-gateway.js'), 'serve', '--config', configFile]],
+    command: [process.execPath, [...nodeArgs, path.join(root, 'bin/mcp-auth-gateway.js'), 'serve', '--config', configFile]],
     ready: (line, stream) => {
       if (stream !== 'stderr' || !line.includes('gateway listening')) return undefined;
       const entry = JSON.parse(line) as { msg?: string; address?: string };

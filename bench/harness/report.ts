@@ -4,6 +4,7 @@
  */
 import type { PolicyBenchResult } from '../policy-decide.js';
 import type { AuditCostResult } from '../scenarios/audit-cost.js';
+import type { BaselineResult } from '../scenarios/baseline.js';
 import type { FixedRateSummary } from '../scenarios/fixed-rate.js';
 import { findSaturation, type PairedSaturationRow, type Payload, type SaturationSummary, type TokenCount } from '../scenarios/saturation.js';
 import type { StartupResult } from '../scenarios/startup-and-policy.js';
@@ -13,6 +14,7 @@ import { TARGET_LABELS, TARGETS, type BenchOptions } from './context.js';
 export interface BenchResults {
   saturation?: { summary: SaturationSummary[]; paired: PairedSaturationRow[] };
   audit?: AuditCostResult;
+  baseline?: BaselineResult;
   fixedRate?: { summary: FixedRateSummary[] };
   firstEvent?: FirstEventResult;
   idleStreams?: IdleStreamsResult;
@@ -147,6 +149,12 @@ export function formatReport(results: BenchResults, options: BenchOptions, heade
     for (const r of results.audit.paired) {
       lines.push(`| ${r.payload.toUpperCase()} | ${r.mode} | ${r.ratio.toFixed(3)} (${r.ratioMin.toFixed(3)}–${r.ratioMax.toFixed(3)}) | ${((1 - r.ratio) * 100).toFixed(1)} % |`);
     }
+    lines.push('');
+  }
+  if (results.baseline) {
+    lines.push(`### This build against the baseline build in ${results.baseline.directory}: both loaded at the same time, ${options.rounds} rounds × ${options.durationSeconds} s`, '');
+    lines.push('| payload | this ÷ baseline, req/s, median (min–max) |', '|---|---|');
+    for (const r of results.baseline.rows) lines.push(`| ${r.payload.toUpperCase()} | ${r.ratio.toFixed(3)} (${r.ratioMin.toFixed(3)}–${r.ratioMax.toFixed(3)}) |`);
     lines.push('');
   }
   if (results.fixedRate) {
