@@ -49,6 +49,19 @@ describe('outcome tap', () => {
     expect(found).toEqual([['é€', { result: 'tool_error' }]]);
   });
 
+  it('reads outcomes whose UTF-8 characters are split across chunks after whole ones, JSON and SSE, in any chunking', () => {
+    const json = Buffer.from('{"jsonrpc":"2.0","id":"a-€-ü","result":{"isError":true}}');
+    const sse = Buffer.from(`data: {"jsonrpc":"2.0","id":"ü","result":{}}\n\ndata: ${json.toString()}\n\n`);
+    for (const size of [1, 2, 3, 5, 29, 30, 31, 1000]) {
+      const found: unknown[] = [];
+      const jsonTap = createOutcomeTap('application/json', (id, outcome) => found.push([id, outcome]))!;
+      for (let i = 0; i < json.length; i += size) jsonTap.write(json.subarray(i, i + size));
+      const sseTap = createOutcomeTap('text/event-stream', (id, outcome) => found.push([id, outcome]))!;
+      for (let i = 0; i < sse.length; i += size) sseTap.write(sse.subarray(i, i + size));
+      expect(found).toEqual([['a-€-ü', { result: 'tool_error' }], ['ü', { result: 'success' }], ['a-€-ü', { result: 'tool_error' }]]);
+    }
+  });
+
   it('does not tap other content types', () => {
     expect(createOutcomeTap('text/html', () => undefined)).toBeUndefined();
   });
