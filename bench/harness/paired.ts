@@ -5,7 +5,8 @@
  * noise in any ratio between targets. Loaded together, both targets live through the same phase, and
  * since the scheduler gives each an equal share of the CPU, the ratio of their req/s is the inverse
  * ratio of their CPU per request. A paired ratio held within about ±3 % from round to round where
- * interleaved rounds scattered from 0.65 to 1.1 (docs/performance.md).
+ * interleaved rounds scattered from 0.65 to 1.1, and the same build on both sides (A/A) gave medians
+ * of 0.98–1.01: differences under ~3 % are not resolved (docs/performance.md).
  */
 import type { LoadResult } from './load-generator.js';
 import { median } from './stats.js';
@@ -18,9 +19,13 @@ export interface PairedRatio {
   rounds: number;
 }
 
-/** Loads `baseline` and `measured` together; returns measured req/s ÷ baseline req/s, and both results. */
-export async function runPaired(baseline: () => Promise<LoadResult>, measured: () => Promise<LoadResult>): Promise<{ ratio: number; baseline: LoadResult; measured: LoadResult }> {
-  const [base, other] = await Promise.all([baseline(), measured()]);
+/**
+ * Loads `baseline` and `measured` together; returns measured req/s ÷ baseline req/s, and both
+ * results. The load generator started first has a head start of a few milliseconds, so callers
+ * alternate which one that is from round to round (`round`).
+ */
+export async function runPaired(round: number, baseline: () => Promise<LoadResult>, measured: () => Promise<LoadResult>): Promise<{ ratio: number; baseline: LoadResult; measured: LoadResult }> {
+  const [base, other] = round % 2 === 1 ? await Promise.all([baseline(), measured()]) : await Promise.all([measured(), baseline()]).then(([m, b]) => [b, m] as const);
   return { ratio: other.rps / base.rps, baseline: base, measured: other };
 }
 

@@ -77,7 +77,7 @@ async function runPairedRounds(
   for (let round = 1; round <= ctx.options.rounds; round += 1) {
     for (const [mode, byPayload] of ratios) {
       for (const payload of payloads) {
-        const pair = await runPaired(() => run('off', payload, ctx.options.durationSeconds), () => run(mode, payload, ctx.options.durationSeconds));
+        const pair = await runPaired(round, () => run('off', payload, ctx.options.durationSeconds), () => run(mode, payload, ctx.options.durationSeconds));
         byPayload.set(payload, [...(byPayload.get(payload) ?? []), pair.ratio]);
         ctx.log(`  r${round} paired off + ${mode.padEnd(5)} ${payload.padEnd(4)} ${pair.baseline.rps.toFixed(0).padStart(6)} + ${pair.measured.rps.toFixed(0).padStart(6)} req/s  ratio ${pair.ratio.toFixed(3)}`);
       }

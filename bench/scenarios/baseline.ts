@@ -31,7 +31,7 @@ export async function runBaselineComparison(ctx: BenchContext, baselineUrl: stri
   const ratios = new Map<Payload, number[]>(payloads.map((payload) => [payload, []]));
   for (let round = 1; round <= options.rounds; round += 1) {
     for (const payload of payloads) {
-      const pair = await runPaired(() => run(baselineUrl, payload, options.durationSeconds), () => run(ctx.urls.gateway, payload, options.durationSeconds));
+      const pair = await runPaired(round, () => run(baselineUrl, payload, options.durationSeconds), () => run(ctx.urls.gateway, payload, options.durationSeconds));
       ratios.get(payload)!.push(pair.ratio);
       ctx.log(`  r${round} baseline + this build ${payload.padEnd(4)} ${pair.baseline.rps.toFixed(0).padStart(6)} + ${pair.measured.rps.toFixed(0).padStart(6)} req/s  ratio ${pair.ratio.toFixed(3)}`);
     }

@@ -114,7 +114,7 @@ async function runPairedRounds(ctx: BenchContext, run: (target: TargetName, payl
     for (const baseline of ['bare-proxy', 'reference'] as const) {
       for (const payload of options.quick ? PAYLOADS.slice(0, 1) : PAYLOADS) {
         for (const tokens of options.quick ? (['1'] as TokenCount[]) : (['1', '1000'] as TokenCount[])) {
-          const pair = await runPaired(() => run(baseline, payload, tokens, options.durationSeconds), () => run('gateway', payload, tokens, options.durationSeconds));
+          const pair = await runPaired(round, () => run(baseline, payload, tokens, options.durationSeconds), () => run('gateway', payload, tokens, options.durationSeconds));
           const key = `${baseline} ${payload} ${tokens}`;
           const entry = ratios.get(key) ?? { row: { baseline, payload, tokens }, values: [] };
           entry.values.push(pair.ratio);
